@@ -1,0 +1,25 @@
+/*
+ * cli.h - the pgcdc subcommands. Each takes the arguments after its name
+ * and returns the process exit code (0 success, 1 failure, 2 usage error).
+ */
+#ifndef PGCDC_CLI_CLI_H
+#define PGCDC_CLI_CLI_H
+
+#include "core/config.h"
+
+int pgcdc_cli_run(int argc, char **argv);
+int pgcdc_cli_check(int argc, char **argv);
+int pgcdc_cli_slots(int argc, char **argv);
+
+/*
+ * Shared option parsing: --config FILE (required unless allow_no_config),
+ * --data-dir DIR, --log-level L, --help. Loads the config into *cfg.
+ * Returns 0, 1 (error printed), 2 (usage printed) or 3 (--help printed).
+ * `extra` receives the first unknown "--drop"-style option value pairs for
+ * the caller: names listed in extra_opts ("--drop") are accepted and their
+ * values stored in extra_vals.
+ */
+int pgcdc_cli_parse(int argc, char **argv, const char *usage, pgcdc_config *cfg,
+                    const char *const *extra_opts, const char **extra_vals);
+
+#endif

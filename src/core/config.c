@@ -1,0 +1,1331 @@
+/*
+ * config.c - the declarative key table and everything driven by it:
+ * defaults, parsing one value from text, validation, libpq conninfo,
+ * secret-safe dumps and the generated docs/CONFIG.md.
+ *
+ * Input-file parsing (YAML and Debezium JSON) lives in config_load.c and
+ * ends up here, one key at a time, through pgcdc_cfg_set_key(): defaults
+ * from the table and values from users take the same code path.
+ */
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config_internal.h"
+
+#define PG_CONNECTOR_CLASS "io.debezium.connector.postgresql.PostgresConnector"
+#define JSON_CONVERTER "org.apache.kafka.connect.json.JsonConverter"
+#define KNOWN_SINKS "file, stdout"
+
+/* ------------------------------------------------------------------------ */
+/* small helpers                                                             */
+/* ------------------------------------------------------------------------ */
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p) {
+        fprintf(stderr, "pgcdc: out of memory copying a configuration value\n");
+        abort();
+    }
+    return p;
+}
+
+static void errf(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void errf(char *errstr, size_t errstr_size, const char *fmt, ...)
+{
+    va_list ap;
+    if (!errstr || errstr_size == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(errstr, errstr_size, fmt, ap);
+    va_end(ap);
+}
+
+/* Copies s without leading/trailing ASCII whitespace into out (size n). */
+static void trim_copy(const char *s, char *out, size_t n)
+{
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    size_t len = strlen(s);
+    while (len > 0 && isspace((unsigned char)s[len - 1]))
+        len--;
+    if (len >= n)
+        len = n - 1;
+    memcpy(out, s, len);
+    out[len] = 0;
+}
+
+static int is_blank(const char *s)
+{
+    for (; *s; s++)
+        if (!isspace((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+void pgcdc_cfg_show(const pgcdc_cfg_key *k, const char *v, size_t vlen, char *out, size_t outsz)
+{
+    const size_t maxshow = 80;
+    size_t o = 0;
+
+    if (outsz == 0)
+        return;
+    if (k && k->type == PGCDC_CFG_SECRET) {
+        snprintf(out, outsz, "***");
+        return;
+    }
+    for (size_t i = 0; i < vlen && i < maxshow && o + 1 < outsz; i++) {
+        unsigned char c = (unsigned char)v[i];
+        out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    out[o] = 0;
+    if (vlen > maxshow && o + 4 < outsz) {
+        memcpy(out + o, "...", 4);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* per-key checks (run on the raw text before the type parse)                */
+/* ------------------------------------------------------------------------ */
+
+static int check_connector_class(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    char shown[128];
+    if (strcmp(value, PG_CONNECTOR_CLASS) == 0)
+        return 0;
+    pgcdc_cfg_show(NULL, value, strlen(value), shown, sizeof(shown));
+    errf(errstr, n, "invalid value '%s' (pgcdc captures PostgreSQL only: expected %s)", shown,
+         PG_CONNECTOR_CLASS);
+    return -1;
+}
+
+static int check_tasks_max(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    char t[32], shown[128];
+    trim_copy(value, t, sizeof(t));
+    if (strcmp(t, "1") == 0)
+        return 0;
+    pgcdc_cfg_show(NULL, value, strlen(value), shown, sizeof(shown));
+    errf(errstr, n,
+         "invalid value '%s' (expected 1: a logical replication slot is read by exactly one "
+         "task)",
+         shown);
+    return -1;
+}
+
+static int check_plugin(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    char t[64], shown[128];
+    trim_copy(value, t, sizeof(t));
+    if (strcasecmp(t, "pgoutput") == 0)
+        return 0;
+    pgcdc_cfg_show(NULL, value, strlen(value), shown, sizeof(shown));
+    errf(errstr, n, "invalid value '%s' (pgcdc decodes pgoutput only; set plugin.name=pgoutput)",
+         shown);
+    return -1;
+}
+
+static int check_converter(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    char shown[128];
+    if (strcmp(value, JSON_CONVERTER) == 0)
+        return 0;
+    pgcdc_cfg_show(NULL, value, strlen(value), shown, sizeof(shown));
+    errf(errstr, n, "invalid value '%s' (pgcdc writes Kafka Connect JSON only: expected %s)", shown,
+         JSON_CONVERTER);
+    return -1;
+}
+
+static int check_nonempty(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    if (!is_blank(value))
+        return 0;
+    errf(errstr, n, "must not be empty");
+    return -1;
+}
+
+static int check_topic_prefix(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    char shown[128];
+    const char *p;
+    if (value[0] == 0) {
+        errf(errstr, n, "must not be empty");
+        return -1;
+    }
+    for (p = value; *p; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+            break;
+    }
+    if (*p == 0 && p - value <= 200)
+        return 0;
+    pgcdc_cfg_show(NULL, value, strlen(value), shown, sizeof(shown));
+    errf(errstr, n,
+         "invalid value '%s' (expected at most 200 characters from A-Z a-z 0-9 . _ -, as Kafka "
+         "topic names allow)",
+         shown);
+    return -1;
+}
+
+static int check_slot_name(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    char shown[128];
+    const char *p;
+    for (p = value; *p; p++) {
+        if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_')
+            break;
+    }
+    if (*p == 0 && p != value && p - value <= 63)
+        return 0;
+    pgcdc_cfg_show(NULL, value, strlen(value), shown, sizeof(shown));
+    errf(errstr, n,
+         "invalid value '%s' (expected 1 to 63 characters from a-z 0-9 _, as PostgreSQL "
+         "replication slot names require)",
+         shown);
+    return -1;
+}
+
+static int check_publication_name(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    char shown[128];
+    size_t len = strlen(value);
+    if (len > 0 && len <= 63 && !is_blank(value))
+        return 0;
+    pgcdc_cfg_show(NULL, value, len, shown, sizeof(shown));
+    errf(errstr, n, "invalid value '%s' (expected a PostgreSQL identifier of 1 to 63 bytes)",
+         shown);
+    return -1;
+}
+
+static int check_regex_list(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    pgcdc_buf item = PGCDC_BUF_INIT, anchored = PGCDC_BUF_INIT;
+    const char *pos = value;
+    int rc = 0;
+
+    while (pgcdc_config_list_next(&pos, &item)) {
+        /* Compiled as the filter will use it: anchored to a full match. */
+        pgcdc_buf_reset(&anchored);
+        pgcdc_buf_printf(&anchored, "^(%s)$", item.data);
+        regex_t re;
+        int e = regcomp(&re, anchored.data, REG_EXTENDED | REG_NOSUB);
+        if (e != 0) {
+            char msg[128], shown[128];
+            regerror(e, &re, msg, sizeof(msg));
+            pgcdc_cfg_show(NULL, item.data, item.len, shown, sizeof(shown));
+            errf(errstr, n, "invalid regular expression '%s' (%s; POSIX extended syntax expected)",
+                 shown, msg);
+            rc = -1;
+            goto cleanup;
+        }
+        regfree(&re);
+    }
+cleanup:
+    pgcdc_buf_free(&item);
+    pgcdc_buf_free(&anchored);
+    return rc;
+}
+
+static int check_sinks(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    static const char *const known[] = {"file", "stdout"};
+    pgcdc_buf item = PGCDC_BUF_INIT;
+    const char *pos = value;
+    unsigned seen = 0;
+    int count = 0, rc = 0;
+
+    while (pgcdc_config_list_next(&pos, &item)) {
+        size_t i;
+        for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            if (strcmp(item.data, known[i]) == 0)
+                break;
+        if (i == sizeof(known) / sizeof(known[0])) {
+            char shown[128];
+            pgcdc_cfg_show(NULL, item.data, item.len, shown, sizeof(shown));
+            errf(errstr, n, "unknown sink '%s' (known sinks: %s)", shown, KNOWN_SINKS);
+            rc = -1;
+            goto cleanup;
+        }
+        if (seen & (1u << i)) {
+            errf(errstr, n, "sink '%s' listed twice", known[i]);
+            rc = -1;
+            goto cleanup;
+        }
+        seen |= 1u << i;
+        count++;
+    }
+    if (count == 0) {
+        errf(errstr, n, "at least one sink is required (known sinks: %s)", KNOWN_SINKS);
+        rc = -1;
+    } else if (count > PGCDC_MAX_SINKS) {
+        errf(errstr, n, "at most %d sinks are supported", PGCDC_MAX_SINKS);
+        rc = -1;
+    }
+cleanup:
+    pgcdc_buf_free(&item);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the table                                                                 */
+/* ------------------------------------------------------------------------ */
+
+#define OFF(f) offsetof(pgcdc_config, f)
+#define G_CONN "Connection"
+#define G_REPL "Replication"
+#define G_FILT "Filters"
+#define G_EVT "Events"
+#define G_PIPE "Pipeline"
+#define G_SINK "Sinks"
+#define G_PROC "Process"
+
+#define REGEX_DOC_TAIL                                                                             \
+    " Comma-separated POSIX extended regular expressions, each matched against the whole "         \
+    "name; write `\\,` for a comma inside an expression."
+
+const pgcdc_cfg_key pgcdc_cfg_keys[] = {
+    /* Connection */
+    {"database.hostname", PGCDC_CFG_STRING, "localhost", NULL, OFF(db_hostname),
+     "PostgreSQL server host name, IP address, or Unix-socket directory.", NULL, G_CONN, 0, 0,
+     check_nonempty},
+    {"database.port", PGCDC_CFG_INT, "5432", NULL, OFF(db_port), "PostgreSQL server port.", NULL,
+     G_CONN, 1, 65535, NULL},
+    {"database.user", PGCDC_CFG_STRING, "postgres", NULL, OFF(db_user),
+     "User to connect as; needs the REPLICATION attribute (or superuser) and SELECT on captured "
+     "tables.",
+     NULL, G_CONN, 0, 0, check_nonempty},
+    {"database.password", PGCDC_CFG_SECRET, "", NULL, OFF(db_password),
+     "Password. Empty means none is sent, so libpq falls back to `PGPASSWORD` or `~/.pgpass`.",
+     NULL, G_CONN, 0, 0, NULL},
+    {"database.dbname", PGCDC_CFG_STRING, "postgres", NULL, OFF(db_dbname),
+     "Database to capture changes from.", NULL, G_CONN, 0, 0, check_nonempty},
+    {"database.sslmode", PGCDC_CFG_STRING, "prefer",
+     "disable|allow|prefer|require|verify-ca|verify-full", OFF(db_sslmode),
+     "libpq `sslmode` for both the replication and the query connection.", NULL, G_CONN, 0, 0,
+     NULL},
+
+    /* Replication */
+    {"slot.name", PGCDC_CFG_STRING, "debezium", NULL, OFF(slot_name),
+     "Logical replication slot; created with pgoutput if missing. The slot's confirmed position "
+     "is where a restart resumes.",
+     NULL, G_REPL, 0, 0, check_slot_name},
+    {"publication.name", PGCDC_CFG_STRING, "dbz_publication", NULL, OFF(publication_name),
+     "Publication that pgoutput streams.", NULL, G_REPL, 0, 0, check_publication_name},
+    {"publication.autocreate.mode", PGCDC_CFG_ENUM, "all_tables",
+     "all_tables|disabled|filtered|no_tables", OFF(publication_mode),
+     "How the publication is created when missing: `all_tables` (FOR ALL TABLES), `disabled` "
+     "(must exist), `filtered` (the tables matching the filters), `no_tables` (empty; add tables "
+     "yourself).",
+     NULL, G_REPL, 0, 0, NULL},
+    {"plugin.name", PGCDC_CFG_STRING, "pgoutput", "pgoutput", OFF(plugin_name),
+     "Logical decoding plugin. Only `pgoutput` (built into PostgreSQL 10+) is supported; "
+     "Debezium's default `decoderbufs` and `wal2json` are rejected.",
+     NULL, G_REPL, 0, 0, check_plugin},
+    {"pgoutput.protocol.version", PGCDC_CFG_INT, "0", NULL, OFF(proto_version),
+     "pgcdc: pgoutput protocol version; 0 picks the highest the server supports (1 on 10-13, 2 "
+     "on 14, 3 on 15, 4 on 16+).",
+     NULL, G_REPL, 0, 4, NULL},
+    {"pgcdc.streaming", PGCDC_CFG_BOOL, "true", NULL, OFF(streaming),
+     "pgcdc: ask the server to stream large in-progress transactions (protocol 2+) instead of "
+     "spilling them to disk on the server; ignored with protocol 1.",
+     NULL, G_REPL, 0, 0, NULL},
+    {"pgcdc.stream.spill.bytes", PGCDC_CFG_LONG, "67108864", NULL, OFF(spill_bytes),
+     "pgcdc: bytes of one streamed transaction kept in memory before the rest spills to files "
+     "under `data.dir`.",
+     NULL, G_REPL, 1, LLONG_MAX, NULL},
+    {"status.update.interval.ms", PGCDC_CFG_INT, "10000", NULL, OFF(status_interval_ms),
+     "Interval between standby status updates (feedback) sent to the server.", NULL, G_REPL, 1,
+     INT_MAX, NULL},
+    {"snapshot.mode", PGCDC_CFG_ENUM, NULL,
+     "-|initial|no_data|initial_only|always|when_needed|never=no_data", OFF(snapshot_mode),
+     "When to snapshot existing rows. Unset behaves like Debezium's default `initial`. `never` "
+     "is accepted as the older name of `no_data`.",
+     NULL, G_REPL, 0, 0, NULL},
+
+    /* Filters */
+    {"schema.include.list", PGCDC_CFG_LIST, NULL, NULL, OFF(schema_include),
+     "Schemas to capture; others are ignored." REGEX_DOC_TAIL, "schema.whitelist", G_FILT, 0, 0,
+     check_regex_list},
+    {"schema.exclude.list", PGCDC_CFG_LIST, NULL, NULL, OFF(schema_exclude),
+     "Schemas not to capture." REGEX_DOC_TAIL, "schema.blacklist", G_FILT, 0, 0, check_regex_list},
+    {"table.include.list", PGCDC_CFG_LIST, NULL, NULL, OFF(table_include),
+     "Tables to capture, as `schema.table`." REGEX_DOC_TAIL, "table.whitelist", G_FILT, 0, 0,
+     check_regex_list},
+    {"table.exclude.list", PGCDC_CFG_LIST, NULL, NULL, OFF(table_exclude),
+     "Tables not to capture, as `schema.table`." REGEX_DOC_TAIL, "table.blacklist", G_FILT, 0, 0,
+     check_regex_list},
+    {"column.include.list", PGCDC_CFG_LIST, NULL, NULL, OFF(column_include),
+     "Columns to emit, as `schema.table.column`." REGEX_DOC_TAIL, "column.whitelist", G_FILT, 0, 0,
+     check_regex_list},
+    {"column.exclude.list", PGCDC_CFG_LIST, NULL, NULL, OFF(column_exclude),
+     "Columns to drop from events, as `schema.table.column`." REGEX_DOC_TAIL, "column.blacklist",
+     G_FILT, 0, 0, check_regex_list},
+
+    /* Events */
+    {"topic.prefix", PGCDC_CFG_STRING, NULL, NULL, OFF(topic_prefix),
+     "Required. Logical server name: topics are `<topic.prefix>.<schema>.<table>` and it "
+     "appears in `source.name`.",
+     "database.server.name", G_EVT, 0, 0, check_topic_prefix},
+    {"tombstones.on.delete", PGCDC_CFG_BOOL, "true", NULL, OFF(tombstones_on_delete),
+     "Emit a tombstone (null value) after each delete event.", NULL, G_EVT, 0, 0, NULL},
+    {"skipped.operations", PGCDC_CFG_SKIPOPS, "t", NULL, OFF(skipped_ops),
+     "Operations not to emit: comma-separated `c` (create), `u` (update), `d` (delete), `t` "
+     "(truncate), or `none`.",
+     NULL, G_EVT, 0, 0, NULL},
+    {"decimal.handling.mode", PGCDC_CFG_ENUM, "precise", "precise|double|string",
+     OFF(types.decimal_mode),
+     "How NUMERIC/DECIMAL values are represented: `precise` (Kafka Connect Decimal / "
+     "VariableScaleDecimal bytes), `double`, or `string`.",
+     NULL, G_EVT, 0, 0, NULL},
+    {"time.precision.mode", PGCDC_CFG_ENUM, "adaptive",
+     "adaptive|adaptive_time_microseconds|connect", OFF(types.time_mode),
+     "How temporal values are represented, as in Debezium.", NULL, G_EVT, 0, 0, NULL},
+    {"binary.handling.mode", PGCDC_CFG_ENUM, "bytes", "bytes|base64|base64-url-safe|hex",
+     OFF(types.binary_mode), "How BYTEA values are represented.", NULL, G_EVT, 0, 0, NULL},
+    {"interval.handling.mode", PGCDC_CFG_ENUM, "numeric", "numeric|string",
+     OFF(types.interval_mode),
+     "How INTERVAL values are represented: `numeric` (microseconds, io.debezium.time."
+     "MicroDuration) or `string` (ISO-8601, io.debezium.time.Interval).",
+     NULL, G_EVT, 0, 0, NULL},
+    {"key.converter", PGCDC_CFG_STRING, JSON_CONVERTER, NULL, OFF(key_converter),
+     "Kafka Connect key converter; only the JSON converter is supported.", NULL, G_EVT, 0, 0,
+     check_converter},
+    {"value.converter", PGCDC_CFG_STRING, JSON_CONVERTER, NULL, OFF(value_converter),
+     "Kafka Connect value converter; only the JSON converter is supported.", NULL, G_EVT, 0, 0,
+     check_converter},
+    {"key.converter.schemas.enable", PGCDC_CFG_BOOL, "true", NULL, OFF(key_schemas),
+     "Wrap keys as `{\"schema\":...,\"payload\":...}` like JsonConverter with schemas enabled.",
+     NULL, G_EVT, 0, 0, NULL},
+    {"value.converter.schemas.enable", PGCDC_CFG_BOOL, "true", NULL, OFF(value_schemas),
+     "Wrap values as `{\"schema\":...,\"payload\":...}` like JsonConverter with schemas enabled.",
+     NULL, G_EVT, 0, 0, NULL},
+    {"include.schema.changes", PGCDC_CFG_BOOL, "true", NULL, OFF(include_schema_changes),
+     "Accepted for compatibility with copied Debezium configurations; has no effect (the "
+     "PostgreSQL connector emits no schema-change events).",
+     NULL, G_EVT, 0, 0, NULL},
+
+    /* Pipeline */
+    {"max.queue.size.in.bytes", PGCDC_CFG_LONG, "67108864", NULL, OFF(queue_max_bytes),
+     "Bound on encoded event bytes waiting for the sinks; reading from the slot pauses when it "
+     "is reached. Debezium's default is 0 (unbounded); pgcdc always bounds the queue.",
+     NULL, G_PIPE, 1, LLONG_MAX, NULL},
+    {"max.batch.size", PGCDC_CFG_INT, "2048", NULL, OFF(batch_max_events),
+     "Maximum number of events handed to the sinks in one batch.", NULL, G_PIPE, 1, INT_MAX, NULL},
+
+    /* Sinks */
+    {"sink.type", PGCDC_CFG_LIST, "file", NULL, OFF(sink_types),
+     "pgcdc: where events go, comma-separated: `file` (one JSON-lines file per topic under "
+     "`data.dir`), `stdout`.",
+     NULL, G_SINK, 0, 0, check_sinks},
+    {"sink.file.fsync", PGCDC_CFG_BOOL, "true", NULL, OFF(file_fsync),
+     "pgcdc: fsync sink files before the slot position is confirmed to the server, so no "
+     "acknowledged change is lost on a crash.",
+     NULL, G_SINK, 0, 0, NULL},
+
+    /* Process */
+    {"name", PGCDC_CFG_STRING, "pgcdc", NULL, OFF(name),
+     "Connector name (the top-level `name` of a Kafka Connect request); used in logs.", NULL,
+     G_PROC, 0, 0, NULL},
+    {"connector.class", PGCDC_CFG_STRING, NULL, NULL, OFF(connector_class),
+     "Optional; if present it must be `" PG_CONNECTOR_CLASS "`.", NULL, G_PROC, 0, 0,
+     check_connector_class},
+    {"tasks.max", PGCDC_CFG_INT, "1", NULL, OFF(tasks_max),
+     "Must be 1: one replication slot is read by one task.", NULL, G_PROC, 1, 1, check_tasks_max},
+    {"data.dir", PGCDC_CFG_STRING, "./pgcdc-data", NULL, OFF(data_dir),
+     "pgcdc: directory for offsets, spill files and file-sink output.", NULL, G_PROC, 0, 0,
+     check_nonempty},
+    {"log.level", PGCDC_CFG_STRING, "info", "error|warn|info|debug", OFF(log_level),
+     "pgcdc: log verbosity on stderr.", NULL, G_PROC, 0, 0, NULL},
+};
+
+const size_t pgcdc_cfg_nkeys = sizeof(pgcdc_cfg_keys) / sizeof(pgcdc_cfg_keys[0]);
+
+static const char *const group_order[] = {G_CONN, G_REPL, G_FILT, G_EVT, G_PIPE, G_SINK, G_PROC};
+
+/* ------------------------------------------------------------------------ */
+/* lookup and suggestions                                                    */
+/* ------------------------------------------------------------------------ */
+
+int pgcdc_cfg_key_index(const char *name)
+{
+    for (size_t i = 0; i < pgcdc_cfg_nkeys; i++) {
+        const pgcdc_cfg_key *k = &pgcdc_cfg_keys[i];
+        if (strcmp(k->name, name) == 0 || (k->alias && strcmp(k->alias, name) == 0))
+            return (int)i;
+    }
+    return -1;
+}
+
+const pgcdc_cfg_key *pgcdc_config_find_key(const char *name)
+{
+    int i = pgcdc_cfg_key_index(name);
+    return i < 0 ? NULL : &pgcdc_cfg_keys[i];
+}
+
+int pgcdc_cfg_list_valued(const pgcdc_cfg_key *k)
+{
+    return k->type == PGCDC_CFG_LIST || k->type == PGCDC_CFG_SKIPOPS;
+}
+
+#define LEV_MAX 128
+
+/* Levenshtein distance, or INT_MAX when either string is too long. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    int prev[LEV_MAX + 1], cur[LEV_MAX + 1];
+
+    if (la > LEV_MAX || lb > LEV_MAX)
+        return INT_MAX;
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(int) * (lb + 1));
+    }
+    return prev[lb];
+}
+
+static const char *last_component(const char *s)
+{
+    const char *dot = strrchr(s, '.');
+    return dot ? dot + 1 : s;
+}
+
+/*
+ * Picks the known key the user most likely meant: the closest name or alias
+ * within a small edit distance (2, or len/6 for long keys), else the only
+ * key whose last component equals the unknown key's last component
+ * ("hostname" or "db.hostname" -> database.hostname). NULL if none fits.
+ */
+static const char *suggest_key(const char *name)
+{
+    const char *best = NULL;
+    int bestd = INT_MAX;
+    size_t len = strlen(name);
+    int limit = len / 6 > 2 ? (int)(len / 6) : 2;
+
+    for (size_t i = 0; i < pgcdc_cfg_nkeys; i++) {
+        const pgcdc_cfg_key *k = &pgcdc_cfg_keys[i];
+        int d = edit_distance(name, k->name);
+        if (k->alias) {
+            int da = edit_distance(name, k->alias);
+            if (da < d)
+                d = da;
+        }
+        if (d < bestd) {
+            bestd = d;
+            best = k->name;
+        }
+    }
+    if (best && bestd <= limit)
+        return best;
+
+    const char *tail = last_component(name), *match = NULL;
+    if (*tail == 0)
+        return NULL;
+    for (size_t i = 0; i < pgcdc_cfg_nkeys; i++) {
+        if (strcmp(last_component(pgcdc_cfg_keys[i].name), tail) == 0) {
+            if (match)
+                return NULL; /* ambiguous */
+            match = pgcdc_cfg_keys[i].name;
+        }
+    }
+    return match;
+}
+
+static int has_family(const char *name, const char *family)
+{
+    size_t n = strlen(family);
+    return strncmp(name, family, n) == 0 && (name[n] == 0 || name[n] == '.');
+}
+
+void pgcdc_cfg_unknown_key(const char *name, char *errstr, size_t errstr_size)
+{
+    char shown[128];
+    pgcdc_cfg_show(NULL, name, strlen(name), shown, sizeof(shown));
+
+    if (has_family(name, "transforms") || has_family(name, "predicates")) {
+        errf(errstr, errstr_size,
+             "%s: single message transforms (SMTs) are not supported yet; remove the "
+             "transforms/predicates keys (events are emitted in Debezium's standard envelope)",
+             shown);
+        return;
+    }
+    if (has_family(name, "database.history") || has_family(name, "schema.history.internal")) {
+        errf(errstr, errstr_size,
+             "%s: schema history settings belong to the MySQL/SQL Server connectors; the "
+             "PostgreSQL connector keeps no schema history, remove this key",
+             shown);
+        return;
+    }
+    const char *s = suggest_key(name);
+    if (s)
+        errf(errstr, errstr_size, "unknown configuration key '%s' (did you mean '%s'?)", shown, s);
+    else
+        errf(errstr, errstr_size,
+             "unknown configuration key '%s' (see docs/CONFIG.md for the accepted keys)", shown);
+}
+
+/* ------------------------------------------------------------------------ */
+/* enum choices: "a|b|c|alias=b", "-" entries are unselectable placeholders  */
+/* ------------------------------------------------------------------------ */
+
+/* Index of value in choices (case-insensitive, aliases resolved), or -1. */
+static int choice_index(const char *choices, const char *value)
+{
+    const char *p = choices;
+    int idx = 0;
+    size_t vlen = strlen(value);
+
+    while (*p) {
+        const char *end = strchr(p, '|');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        size_t namelen = eq ? (size_t)(eq - p) : len;
+        int placeholder = (namelen == 1 && p[0] == '-');
+
+        if (!placeholder && namelen == vlen && strncasecmp(p, value, vlen) == 0) {
+            if (!eq)
+                return idx;
+            /* alias: resolve the target name */
+            char target[64];
+            size_t tl = len - namelen - 1;
+            if (tl >= sizeof(target))
+                return -1;
+            memcpy(target, eq + 1, tl);
+            target[tl] = 0;
+            return choice_index(choices, target);
+        }
+        if (!eq)
+            idx++;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return -1;
+}
+
+/* Canonical name of index idx into out; "" if none. */
+static void choice_name(const char *choices, int idx, char *out, size_t n)
+{
+    const char *p = choices;
+    int i = 0;
+
+    out[0] = 0;
+    while (*p) {
+        const char *end = strchr(p, '|');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (!memchr(p, '=', len)) {
+            if (i == idx) {
+                if (len == 1 && p[0] == '-')
+                    return;
+                if (len >= n)
+                    len = n - 1;
+                memcpy(out, p, len);
+                out[len] = 0;
+                return;
+            }
+            i++;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+}
+
+/* Appends the selectable canonical choices: "a, b or c" (sep_last " or "),
+ * or with a custom wrapper for docs ("`a`, `b`"). */
+static void choice_list(const char *choices, pgcdc_buf *out, const char *quote,
+                        const char *sep_last)
+{
+    const char *p = choices, *names[32];
+    size_t lens[32];
+    int n = 0;
+
+    while (*p && n < 32) {
+        const char *end = strchr(p, '|');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (!memchr(p, '=', len) && !(len == 1 && p[0] == '-')) {
+            names[n] = p;
+            lens[n++] = len;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            pgcdc_buf_puts(out, i == n - 1 ? sep_last : ", ");
+        pgcdc_buf_printf(out, "%s%.*s%s", quote, (int)lens[i], names[i], quote);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* typed value parsing                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Parses a boolean the way users write them: true/false, yes/no, on/off,
+ * 1/0, case-insensitive, surrounding whitespace ignored. */
+static int parse_bool(const char *value, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    char t[16];
+    trim_copy(value, t, sizeof(t));
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(t, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(t, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_ll(const char *value, long long *out)
+{
+    char t[64], *end;
+    if (strlen(value) >= sizeof(t))
+        return -1;
+    trim_copy(value, t, sizeof(t));
+    if (t[0] == 0)
+        return -1;
+    errno = 0;
+    long long v = strtoll(t, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void describe_range(const pgcdc_cfg_key *k, char *out, size_t n)
+{
+    long long top = k->type == PGCDC_CFG_INT ? INT_MAX : LLONG_MAX;
+    if (k->max >= top) {
+        if (k->min == 1)
+            snprintf(out, n, "a positive integer");
+        else if (k->min == 0)
+            snprintf(out, n, "a non-negative integer");
+        else
+            snprintf(out, n, "an integer >= %lld", k->min);
+    } else if (k->min == k->max) {
+        snprintf(out, n, "%lld", k->min);
+    } else {
+        snprintf(out, n, "an integer from %lld to %lld", k->min, k->max);
+    }
+}
+
+static int parse_skipops(const char *value, int *out)
+{
+    pgcdc_buf item = PGCDC_BUF_INIT;
+    const char *pos = value;
+    int bits = 0, none = 0, count = 0, rc = 0;
+
+    while (pgcdc_config_list_next(&pos, &item)) {
+        count++;
+        if (strcasecmp(item.data, "none") == 0)
+            none = 1;
+        else if (strcasecmp(item.data, "c") == 0)
+            bits |= PGCDC_SKIP_CREATE;
+        else if (strcasecmp(item.data, "u") == 0)
+            bits |= PGCDC_SKIP_UPDATE;
+        else if (strcasecmp(item.data, "d") == 0)
+            bits |= PGCDC_SKIP_DELETE;
+        else if (strcasecmp(item.data, "t") == 0)
+            bits |= PGCDC_SKIP_TRUNCATE;
+        else {
+            rc = -1;
+            goto cleanup;
+        }
+    }
+    if (none && count > 1) {
+        rc = -1;
+        goto cleanup;
+    }
+    *out = bits;
+cleanup:
+    pgcdc_buf_free(&item);
+    return rc;
+}
+
+static void skipops_text(int bits, char *out, size_t n)
+{
+    static const struct {
+        int bit;
+        const char *name;
+    } ops[] = {{PGCDC_SKIP_CREATE, "c"},
+               {PGCDC_SKIP_UPDATE, "u"},
+               {PGCDC_SKIP_DELETE, "d"},
+               {PGCDC_SKIP_TRUNCATE, "t"}};
+    size_t o = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < 4; i++) {
+        if (bits & ops[i].bit)
+            o += (size_t)snprintf(out + o, o < n ? n - o : 0, "%s%s", o ? "," : "", ops[i].name);
+    }
+    if (!bits)
+        snprintf(out, n, "none");
+}
+
+static char **str_field(pgcdc_config *cfg, const pgcdc_cfg_key *k)
+{
+    return (char **)((char *)cfg + k->offset);
+}
+
+static int *int_field(pgcdc_config *cfg, const pgcdc_cfg_key *k)
+{
+    return (int *)((char *)cfg + k->offset);
+}
+
+static long long *ll_field(pgcdc_config *cfg, const pgcdc_cfg_key *k)
+{
+    return (long long *)((char *)cfg + k->offset);
+}
+
+static int is_string_type(pgcdc_cfg_type t)
+{
+    return t == PGCDC_CFG_STRING || t == PGCDC_CFG_SECRET || t == PGCDC_CFG_LIST;
+}
+
+static void clear_string(char **p, int secret)
+{
+    if (*p && secret)
+        explicit_bzero(*p, strlen(*p));
+    free(*p);
+    *p = NULL;
+}
+
+/*
+ * The one path from text to a field. `value` NULL resets the key to its
+ * table default (or zero / NULL when it has none). Order: the key's check
+ * sees the raw text first (so specific messages such as plugin.name's win),
+ * then the type's parse. Nothing is modified when -1 is returned.
+ */
+int pgcdc_cfg_set_key(pgcdc_config *cfg, const pgcdc_cfg_key *k, const char *given,
+                      const char *value, char *errstr, size_t errstr_size)
+{
+    char detail[384], shown[128], expect[256];
+    pgcdc_buf tmp = PGCDC_BUF_INIT;
+    int rc = 0;
+
+    if (!given)
+        given = k->name;
+    if (!value) {
+        if (is_string_type(k->type))
+            clear_string(str_field(cfg, k), k->type == PGCDC_CFG_SECRET);
+        else if (k->type == PGCDC_CFG_LONG)
+            *ll_field(cfg, k) = 0;
+        else
+            *int_field(cfg, k) = 0;
+        if (k->def)
+            return pgcdc_cfg_set_key(cfg, k, given, k->def, errstr, errstr_size);
+        return 0;
+    }
+
+    if (k->check && k->check(given, value, detail, sizeof(detail)) != 0) {
+        errf(errstr, errstr_size, "%s: %s", given, detail);
+        return -1;
+    }
+
+    pgcdc_cfg_show(k, value, strlen(value), shown, sizeof(shown));
+    switch (k->type) {
+    case PGCDC_CFG_STRING:
+    case PGCDC_CFG_SECRET: {
+        char **f = str_field(cfg, k);
+        if (k->choices) {
+            char t[64], canon[64];
+            trim_copy(value, t, sizeof(t));
+            int idx = strlen(value) < sizeof(t) ? choice_index(k->choices, t) : -1;
+            if (idx < 0)
+                goto bad_choice;
+            choice_name(k->choices, idx, canon, sizeof(canon));
+            clear_string(f, 0);
+            *f = xstrdup(canon);
+        } else {
+            clear_string(f, k->type == PGCDC_CFG_SECRET);
+            *f = xstrdup(value);
+        }
+        break;
+    }
+    case PGCDC_CFG_LIST: {
+        char **f = str_field(cfg, k);
+        clear_string(f, 0);
+        if (!is_blank(value))
+            *f = xstrdup(value);
+        break;
+    }
+    case PGCDC_CFG_INT:
+    case PGCDC_CFG_LONG: {
+        long long v;
+        if (parse_ll(value, &v) != 0 || v < k->min || v > k->max) {
+            describe_range(k, expect, sizeof(expect));
+            errf(errstr, errstr_size, "%s: invalid value '%s' (expected %s)", given, shown, expect);
+            rc = -1;
+            goto cleanup;
+        }
+        if (k->type == PGCDC_CFG_INT)
+            *int_field(cfg, k) = (int)v;
+        else
+            *ll_field(cfg, k) = v;
+        break;
+    }
+    case PGCDC_CFG_BOOL: {
+        int b;
+        if (parse_bool(value, &b) != 0) {
+            errf(errstr, errstr_size,
+                 "%s: invalid value '%s' (expected true or false; yes/no, on/off and 1/0 are "
+                 "accepted too)",
+                 given, shown);
+            rc = -1;
+            goto cleanup;
+        }
+        *int_field(cfg, k) = b;
+        break;
+    }
+    case PGCDC_CFG_ENUM: {
+        char t[64];
+        trim_copy(value, t, sizeof(t));
+        int idx = strlen(value) < sizeof(t) ? choice_index(k->choices, t) : -1;
+        if (idx < 0)
+            goto bad_choice;
+        *int_field(cfg, k) = idx;
+        break;
+    }
+    case PGCDC_CFG_SKIPOPS: {
+        int bits;
+        if (parse_skipops(value, &bits) != 0) {
+            errf(errstr, errstr_size,
+                 "%s: invalid value '%s' (expected a comma-separated list of c, u, d and t, or "
+                 "none)",
+                 given, shown);
+            rc = -1;
+            goto cleanup;
+        }
+        *int_field(cfg, k) = bits;
+        break;
+    }
+    }
+    goto cleanup;
+
+bad_choice:
+    choice_list(k->choices, &tmp, "", " or ");
+    errf(errstr, errstr_size, "%s: invalid value '%s' (expected %s)", given, shown, tmp.data);
+    rc = -1;
+cleanup:
+    pgcdc_buf_free(&tmp);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* public API                                                                */
+/* ------------------------------------------------------------------------ */
+
+void pgcdc_config_init(pgcdc_config *cfg)
+{
+    char err[512];
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < pgcdc_cfg_nkeys; i++) {
+        const pgcdc_cfg_key *k = &pgcdc_cfg_keys[i];
+        if (k->def && pgcdc_cfg_set_key(cfg, k, NULL, k->def, err, sizeof(err)) != 0) {
+            fprintf(stderr, "pgcdc: bad built-in default: %s\n", err);
+            abort();
+        }
+    }
+}
+
+void pgcdc_config_free(pgcdc_config *cfg)
+{
+    for (size_t i = 0; i < pgcdc_cfg_nkeys; i++) {
+        const pgcdc_cfg_key *k = &pgcdc_cfg_keys[i];
+        if (is_string_type(k->type))
+            clear_string(str_field(cfg, k), k->type == PGCDC_CFG_SECRET);
+    }
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+int pgcdc_config_set(pgcdc_config *cfg, const char *key, const char *value, char *errstr,
+                     size_t errstr_size)
+{
+    char body[512];
+    int i = pgcdc_cfg_key_index(key);
+    if (i < 0) {
+        pgcdc_cfg_unknown_key(key, body, sizeof(body));
+        errf(errstr, errstr_size, "config: %s", body);
+        return -1;
+    }
+    if (pgcdc_cfg_set_key(cfg, &pgcdc_cfg_keys[i], key, value, body, sizeof(body)) != 0) {
+        errf(errstr, errstr_size, "config: %s", body);
+        return -1;
+    }
+    return 0;
+}
+
+int pgcdc_config_list_next(const char **pos, pgcdc_buf *item)
+{
+    const char *p = *pos;
+
+    for (;;) {
+        pgcdc_buf_reset(item);
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        if (*p == 0) {
+            *pos = p;
+            return 0;
+        }
+        while (*p && *p != ',') {
+            if (p[0] == '\\' && p[1] == ',') {
+                pgcdc_buf_putc(item, ',');
+                p += 2;
+                continue;
+            }
+            pgcdc_buf_putc(item, *p++);
+        }
+        if (*p == ',')
+            p++;
+        while (item->len > 0 && isspace((unsigned char)item->data[item->len - 1]))
+            item->data[--item->len] = 0;
+        if (item->len > 0) {
+            *pos = p;
+            return 1;
+        }
+    }
+}
+
+/* Current value of key k as text (secrets in clear; callers mask). */
+static void value_text(const pgcdc_config *cfg, const pgcdc_cfg_key *k, pgcdc_buf *out)
+{
+    pgcdc_config *c = (pgcdc_config *)cfg;
+    char tmp[64];
+
+    switch (k->type) {
+    case PGCDC_CFG_STRING:
+    case PGCDC_CFG_SECRET:
+    case PGCDC_CFG_LIST:
+        if (*str_field(c, k))
+            pgcdc_buf_puts(out, *str_field(c, k));
+        break;
+    case PGCDC_CFG_INT:
+        pgcdc_buf_printf(out, "%d", *int_field(c, k));
+        break;
+    case PGCDC_CFG_LONG:
+        pgcdc_buf_printf(out, "%lld", *ll_field(c, k));
+        break;
+    case PGCDC_CFG_BOOL:
+        pgcdc_buf_puts(out, *int_field(c, k) ? "true" : "false");
+        break;
+    case PGCDC_CFG_ENUM:
+        choice_name(k->choices, *int_field(c, k), tmp, sizeof(tmp));
+        pgcdc_buf_puts(out, tmp);
+        break;
+    case PGCDC_CFG_SKIPOPS:
+        skipops_text(*int_field(c, k), tmp, sizeof(tmp));
+        pgcdc_buf_puts(out, tmp);
+        break;
+    }
+}
+
+/*
+ * Cross-key rules, plus a re-run of every per-key check and range on the
+ * current values (a caller may have filled fields directly): topic.prefix
+ * present and well-formed, include/exclude lists of one kind not both set,
+ * every filter regex compiles.
+ */
+int pgcdc_config_validate(pgcdc_config *cfg, char *errstr, size_t errstr_size)
+{
+    static const struct {
+        size_t inc, exc;
+        const char *kind;
+    } pairs[] = {
+        {OFF(schema_include), OFF(schema_exclude), "schema"},
+        {OFF(table_include), OFF(table_exclude), "table"},
+        {OFF(column_include), OFF(column_exclude), "column"},
+    };
+    pgcdc_buf text = PGCDC_BUF_INIT;
+    char detail[384];
+    int rc = 0;
+
+    if (!cfg->topic_prefix || cfg->topic_prefix[0] == 0) {
+        errf(errstr, errstr_size,
+             "config: topic.prefix is required (Debezium 1.x name: database.server.name)");
+        rc = -1;
+        goto cleanup;
+    }
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        char *inc = *(char **)((char *)cfg + pairs[i].inc);
+        char *exc = *(char **)((char *)cfg + pairs[i].exc);
+        if (inc && exc && !is_blank(inc) && !is_blank(exc)) {
+            errf(errstr, errstr_size,
+                 "config: %s.include.list and %s.exclude.list cannot be used together (set only "
+                 "one of them)",
+                 pairs[i].kind, pairs[i].kind);
+            rc = -1;
+            goto cleanup;
+        }
+    }
+    for (size_t i = 0; i < pgcdc_cfg_nkeys; i++) {
+        const pgcdc_cfg_key *k = &pgcdc_cfg_keys[i];
+        if (is_string_type(k->type) && !*str_field(cfg, k))
+            continue; /* unset */
+        if (k->type == PGCDC_CFG_INT || k->type == PGCDC_CFG_LONG) {
+            long long v = k->type == PGCDC_CFG_INT ? *int_field(cfg, k) : *ll_field(cfg, k);
+            if (v < k->min || v > k->max) {
+                char expect[128];
+                describe_range(k, expect, sizeof(expect));
+                errf(errstr, errstr_size, "config: %s: invalid value '%lld' (expected %s)", k->name,
+                     v, expect);
+                rc = -1;
+                goto cleanup;
+            }
+        }
+        if (!k->check)
+            continue;
+        pgcdc_buf_reset(&text);
+        value_text(cfg, k, &text);
+        if (k->check(k->name, text.data ? text.data : "", detail, sizeof(detail)) != 0) {
+            errf(errstr, errstr_size, "config: %s: %s", k->name, detail);
+            rc = -1;
+            goto cleanup;
+        }
+    }
+cleanup:
+    pgcdc_buf_free(&text);
+    return rc;
+}
+
+/* Appends " kw='value'" (no leading space when first), escaping ' and \ as
+ * libpq's conninfo parser expects. */
+static void conninfo_pair(pgcdc_buf *out, int *first, const char *kw, const char *v)
+{
+    if (!*first)
+        pgcdc_buf_putc(out, ' ');
+    *first = 0;
+    pgcdc_buf_puts(out, kw);
+    pgcdc_buf_puts(out, "='");
+    for (; *v; v++) {
+        if (*v == '\'' || *v == '\\')
+            pgcdc_buf_putc(out, '\\');
+        pgcdc_buf_putc(out, *v);
+    }
+    pgcdc_buf_putc(out, '\'');
+}
+
+/*
+ * Appends the conninfo. Every value is quoted; an empty password is left
+ * out so libpq can use PGPASSWORD or ~/.pgpass.
+ */
+void pgcdc_config_conninfo(const pgcdc_config *cfg, int replication, pgcdc_buf *out)
+{
+    char port[16];
+    int first = 1;
+    snprintf(port, sizeof(port), "%d", cfg->db_port);
+    conninfo_pair(out, &first, "host", cfg->db_hostname ? cfg->db_hostname : "localhost");
+    conninfo_pair(out, &first, "port", port);
+    conninfo_pair(out, &first, "user", cfg->db_user ? cfg->db_user : "postgres");
+    if (cfg->db_password && cfg->db_password[0])
+        conninfo_pair(out, &first, "password", cfg->db_password);
+    conninfo_pair(out, &first, "dbname", cfg->db_dbname ? cfg->db_dbname : "postgres");
+    if (cfg->db_sslmode)
+        conninfo_pair(out, &first, "sslmode", cfg->db_sslmode);
+    conninfo_pair(out, &first, "application_name", "pgcdc");
+    conninfo_pair(out, &first, "fallback_application_name", "pgcdc");
+    if (replication)
+        conninfo_pair(out, &first, "replication", "database");
+}
+
+void pgcdc_config_describe_conn(const pgcdc_config *cfg, pgcdc_buf *out)
+{
+    const char *host = cfg->db_hostname ? cfg->db_hostname : "localhost";
+    int v6 = strchr(host, ':') != NULL && host[0] != '/';
+    pgcdc_buf_printf(out, "%s@%s%s%s:%d/%s", cfg->db_user ? cfg->db_user : "postgres",
+                     v6 ? "[" : "", host, v6 ? "]" : "", cfg->db_port,
+                     cfg->db_dbname ? cfg->db_dbname : "postgres");
+}
+
+void pgcdc_config_dump(const pgcdc_config *cfg, pgcdc_buf *out)
+{
+    for (size_t i = 0; i < pgcdc_cfg_nkeys; i++) {
+        const pgcdc_cfg_key *k = &pgcdc_cfg_keys[i];
+        pgcdc_buf_puts(out, k->name);
+        pgcdc_buf_putc(out, '=');
+        if (k->type == PGCDC_CFG_SECRET)
+            pgcdc_buf_puts(out, "***");
+        else
+            value_text(cfg, k, out);
+        pgcdc_buf_putc(out, '\n');
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* docs                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static const char *type_name(const pgcdc_cfg_key *k)
+{
+    switch (k->type) {
+    case PGCDC_CFG_STRING:
+        return k->choices ? "enum" : "string";
+    case PGCDC_CFG_SECRET:
+        return "secret";
+    case PGCDC_CFG_INT:
+        return "int";
+    case PGCDC_CFG_LONG:
+        return "long";
+    case PGCDC_CFG_BOOL:
+        return "bool";
+    case PGCDC_CFG_ENUM:
+        return "enum";
+    case PGCDC_CFG_SKIPOPS:
+    case PGCDC_CFG_LIST:
+        return "list";
+    }
+    return "?";
+}
+
+/* Markdown table cells must not contain '|' or newlines. */
+static void md_cell(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputs("\\|", out);
+        else if (*s == '\n')
+            fputc(' ', out);
+        else
+            fputc(*s, out);
+    }
+}
+
+static const char docs_intro[] =
+    "# Configuration\n"
+    "\n"
+    "<!-- Generated by `pgcdc config-docs` from the key table in src/core/config.c; "
+    "do not edit by hand. -->\n"
+    "\n"
+    "pgcdc reads one configuration file, in either of two forms (detected by content: a file "
+    "whose first non-blank character is `{` is JSON, anything else is YAML).\n"
+    "\n"
+    "**Native YAML.** Keys are the names below. Nested mappings are flattened with `.`, so "
+    "`database: {hostname: db}` and `database.hostname: db` are the same key. List-valued keys "
+    "(the filter lists, `skipped.operations`, `sink.type`) also accept a YAML sequence.\n"
+    "\n"
+    "```yaml\n"
+    "topic.prefix: inventory\n"
+    "database:\n"
+    "  hostname: db.internal\n"
+    "  port: 5432\n"
+    "  user: cdc\n"
+    "  password: s3cret\n"
+    "  dbname: shop\n"
+    "table.include.list:\n"
+    "  - public\\.orders\n"
+    "  - public\\.customers\n"
+    "sink.type: file\n"
+    "data.dir: /var/lib/pgcdc\n"
+    "```\n"
+    "\n"
+    "**Debezium connector JSON**, exactly as posted to Kafka Connect (`POST /connectors`), or "
+    "the bare `config` object (`PUT /connectors/<name>/config`). Values may be JSON strings, "
+    "numbers or booleans. Settings pgcdc does not support are rejected with an explanation "
+    "rather than silently ignored.\n"
+    "\n"
+    "```json\n"
+    "{\n"
+    "  \"name\": \"inventory-connector\",\n"
+    "  \"config\": {\n"
+    "    \"connector.class\": \"io.debezium.connector.postgresql.PostgresConnector\",\n"
+    "    \"database.hostname\": \"postgres\",\n"
+    "    \"database.port\": \"5432\",\n"
+    "    \"database.user\": \"postgres\",\n"
+    "    \"database.password\": \"postgres\",\n"
+    "    \"database.dbname\": \"postgres\",\n"
+    "    \"topic.prefix\": \"dbserver1\",\n"
+    "    \"table.include.list\": \"public.links\",\n"
+    "    \"plugin.name\": \"pgoutput\"\n"
+    "  }\n"
+    "}\n"
+    "```\n"
+    "\n"
+    "Rules common to both forms:\n"
+    "\n"
+    "- An unknown key is an error (with a suggestion when a known key is close); so is a key "
+    "given twice, including a key and its alias.\n"
+    "- Booleans accept `true`/`false`, `yes`/`no`, `on`/`off`, `1`/`0` (any case); enum values "
+    "are case-insensitive.\n"
+    "- `transforms*` / `predicates*` (single message transforms) are not supported yet and are "
+    "rejected; `database.history*` and `schema.history.internal*` (MySQL-only) are rejected.\n"
+    "- Secret values are never logged and appear as `***` in error messages.\n"
+    "- Descriptions starting with *pgcdc:* are keys that Debezium does not have.\n";
+
+void pgcdc_config_write_docs(FILE *out)
+{
+    pgcdc_buf tmp = PGCDC_BUF_INIT;
+
+    fputs(docs_intro, out);
+    for (size_t g = 0; g < sizeof(group_order) / sizeof(group_order[0]); g++) {
+        fprintf(out, "\n## %s\n\n", group_order[g]);
+        fputs("| key | type | default | description |\n", out);
+        fputs("|---|---|---|---|\n", out);
+        for (size_t i = 0; i < pgcdc_cfg_nkeys; i++) {
+            const pgcdc_cfg_key *k = &pgcdc_cfg_keys[i];
+            if (strcmp(k->group, group_order[g]) != 0)
+                continue;
+            fprintf(out, "| `%s` | %s | ", k->name, type_name(k));
+            if (!k->def)
+                fputs("(unset)", out);
+            else if (k->def[0] == 0)
+                fputs("`\"\"`", out);
+            else {
+                fputc('`', out);
+                md_cell(out, k->def);
+                fputc('`', out);
+            }
+            fputs(" | ", out);
+            md_cell(out, k->doc);
+            if (k->choices) {
+                pgcdc_buf_reset(&tmp);
+                choice_list(k->choices, &tmp, "`", ", ");
+                fputs(" One of: ", out);
+                md_cell(out, tmp.data);
+                fputc('.', out);
+            }
+            if (k->type == PGCDC_CFG_INT || k->type == PGCDC_CFG_LONG) {
+                char expect[128];
+                describe_range(k, expect, sizeof(expect));
+                fprintf(out, " Accepted: %s.", expect);
+            }
+            if (k->alias)
+                fprintf(out, " Alias: `%s` (older Debezium name).", k->alias);
+            if (k->type == PGCDC_CFG_SECRET)
+                fputs(" **Secret**: never logged, masked as `***`.", out);
+            fputs(" |\n", out);
+        }
+    }
+    pgcdc_buf_free(&tmp);
+}

@@ -1,0 +1,24 @@
+/*
+ * event.c - lifetime of the event model's table descriptions.
+ */
+#include "core/event.h"
+
+#include <stdlib.h>
+
+void pgcdc_table_clear(pgcdc_table *table)
+{
+    for (int i = 0; i < table->ncols; i++) {
+        free(table->cols[i].name);
+        free(table->cols[i].json_name);
+        pgcdc_coltype_clear(&table->cols[i].type);
+    }
+    free(table->cols);
+    free(table->schema);
+    free(table->name);
+    free(table->topic);
+    pgcdc_buf_free(&table->key_head);
+    pgcdc_buf_free(&table->value_head);
+    pgcdc_buf_free(&table->source_tail);
+    table->cols = NULL;
+    table->ncols = 0;
+}

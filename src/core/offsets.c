@@ -1,0 +1,149 @@
+/*
+ * offsets.c - durable offsets file (see offsets.h).
+ */
+#include "core/offsets.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+
+void pgcdc_lsn_format(uint64_t lsn, char *out, size_t out_size)
+{
+    snprintf(out, out_size, "%X/%X", (unsigned)(lsn >> 32), (unsigned)(lsn & 0xffffffffu));
+}
+
+int pgcdc_lsn_parse(const char *s, uint64_t *lsn)
+{
+    unsigned hi, lo;
+    char tail;
+    if (sscanf(s, "%X/%X%c", &hi, &lo, &tail) != 2)
+        return -1;
+    *lsn = ((uint64_t)hi << 32) | lo;
+    return 0;
+}
+
+static int get_u64(json_t *root, const char *key, uint64_t *out)
+{
+    json_t *v = json_object_get(root, key);
+    if (!v) {
+        *out = 0;
+        return 0;
+    }
+    if (json_is_integer(v)) {
+        *out = (uint64_t)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v)) {
+        /* 64-bit LSNs are stored as strings: JSON readers often use doubles */
+        char *end;
+        errno = 0;
+        unsigned long long x = strtoull(json_string_value(v), &end, 10);
+        if (errno || *end)
+            return -1;
+        *out = x;
+        return 0;
+    }
+    return -1;
+}
+
+int pgcdc_offsets_load(const char *dir, pgcdc_offsets *offsets, char *errstr, size_t errstr_size)
+{
+    char path[4096];
+    memset(offsets, 0, sizeof(*offsets));
+    snprintf(path, sizeof(path), "%s/offsets.json", dir);
+    if (access(path, F_OK) != 0)
+        return 0;
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (!root) {
+        snprintf(errstr, errstr_size, "offsets: cannot read %s: %s (line %d)", path, jerr.text,
+                 jerr.line);
+        return -1;
+    }
+    int rc = -1;
+    uint64_t xid = 0;
+    const char *slot = json_string_value(json_object_get(root, "slot"));
+    if (!json_is_object(root) || !slot) {
+        snprintf(errstr, errstr_size, "offsets: %s is not a pgcdc offsets file (no \"slot\")",
+                 path);
+        goto out;
+    }
+    snprintf(offsets->slot, sizeof(offsets->slot), "%s", slot);
+    if (get_u64(root, "done_lsn", &offsets->done_lsn) ||
+        get_u64(root, "partial_commit_lsn", &offsets->partial_commit_lsn) ||
+        get_u64(root, "partial_index", &offsets->partial_index) ||
+        get_u64(root, "last_event_lsn", &offsets->last_event_lsn) ||
+        get_u64(root, "last_xid", &xid) || get_u64(root, "events", &offsets->events)) {
+        snprintf(errstr, errstr_size, "offsets: %s has a malformed number", path);
+        goto out;
+    }
+    offsets->last_xid = (uint32_t)xid;
+    rc = 1;
+out:
+    json_decref(root);
+    return rc;
+}
+
+int pgcdc_offsets_store(const char *dir, const pgcdc_offsets *offsets, char *errstr,
+                        size_t errstr_size)
+{
+    char path[4096], tmp[4200], done[32];
+    pgcdc_buf out = PGCDC_BUF_INIT;
+    int fd = -1, rc = -1;
+    snprintf(path, sizeof(path), "%s/offsets.json", dir);
+    snprintf(tmp, sizeof(tmp), "%s/offsets.json.tmp", dir);
+    pgcdc_lsn_format(offsets->done_lsn, done, sizeof(done));
+    /* slot names are [a-z0-9_] (PostgreSQL enforces it): no escaping needed */
+    pgcdc_buf_printf(&out,
+                     "{\"slot\":\"%s\",\"done_lsn\":\"%" PRIu64 "\",\"done_lsn_text\":\"%s\","
+                     "\"partial_commit_lsn\":\"%" PRIu64 "\",\"partial_index\":\"%" PRIu64 "\","
+                     "\"last_event_lsn\":\"%" PRIu64 "\",\"last_xid\":\"%u\","
+                     "\"events\":\"%" PRIu64 "\"}\n",
+                     offsets->slot, offsets->done_lsn, done, offsets->partial_commit_lsn,
+                     offsets->partial_index, offsets->last_event_lsn, offsets->last_xid,
+                     offsets->events);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(errstr, errstr_size, "offsets: cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    size_t off = 0;
+    while (off < out.len) {
+        ssize_t w = write(fd, out.data + off, out.len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            snprintf(errstr, errstr_size, "offsets: write %s: %s", tmp, strerror(errno));
+            goto out;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        snprintf(errstr, errstr_size, "offsets: fsync %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        snprintf(errstr, errstr_size, "offsets: rename %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && fsync(fd) != 0) {
+        snprintf(errstr, errstr_size, "offsets: fsync directory %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    pgcdc_buf_free(&out);
+    return rc;
+}

@@ -1,0 +1,510 @@
+/*
+ * debezium.c - Debezium change-event encoder (see debezium.h).
+ */
+#include "format/debezium.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "format/json.h"
+
+#define PG_EPOCH_OFFSET_US 946684800000000LL /* 2000-01-01 - 1970-01-01 in µs */
+
+static const char source_schema[] =
+    "{\"type\":\"struct\",\"fields\":["
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"version\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"connector\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"name\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
+    "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\",\"version\":1,"
+    "\"parameters\":{\"allowed\":\"true,first,first_in_data_collection,last_in_data_collection,"
+    "last,false,incremental\"},\"default\":\"false\",\"field\":\"snapshot\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"db\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"sequence\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"schema\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"table\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"lsn\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"xmin\"}],"
+    "\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\",\"version\":1,"
+    "\"field\":\"source\"}";
+
+static const char transaction_schema[] =
+    "{\"type\":\"struct\",\"fields\":["
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"total_order\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"data_collection_order\"}],"
+    "\"optional\":true,\"name\":\"event.block\",\"version\":1,\"field\":\"transaction\"}";
+
+static const char envelope_tail_schema[] =
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}";
+
+int pgcdc_debezium_init(pgcdc_debezium *enc, const pgcdc_config *cfg, const char *dbname,
+                        char *errstr, size_t errstr_size)
+{
+    (void)errstr;
+    (void)errstr_size;
+    memset(enc, 0, sizeof(*enc));
+    enc->cfg = cfg;
+    enc->dbname = strdup(dbname);
+    PGCDC_BUF_LIT(&enc->source_head, "\"source\":{\"version\":\"" PGCDC_VERSION
+                                     "\",\"connector\":\"postgresql\",\"name\":");
+    pgcdc_json_cstr(&enc->source_head, cfg->topic_prefix);
+    PGCDC_BUF_LIT(&enc->source_head, ",\"ts_ms\":");
+    PGCDC_BUF_LIT(&enc->db_part, ",\"db\":");
+    pgcdc_json_cstr(&enc->db_part, dbname);
+    PGCDC_BUF_LIT(&enc->db_part, ",\"sequence\":");
+    pgcdc_buf_puts(&enc->msg_topic, cfg->topic_prefix);
+    PGCDC_BUF_LIT(&enc->msg_topic, ".message");
+    return 0;
+}
+
+void pgcdc_debezium_free(pgcdc_debezium *enc)
+{
+    free(enc->dbname);
+    pgcdc_buf_free(&enc->source_head);
+    pgcdc_buf_free(&enc->db_part);
+    pgcdc_buf_free(&enc->msg_topic);
+    pgcdc_buf_free(&enc->scratch);
+}
+
+static void topic_part(pgcdc_buf *out, const char *s)
+{
+    for (; *s; s++) {
+        char c = *s;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '-';
+        pgcdc_buf_putc(out, ok ? c : '_');
+    }
+}
+
+void pgcdc_debezium_topic(const char *prefix, const char *schema, const char *table,
+                          pgcdc_buf *out)
+{
+    pgcdc_buf_reset(out);
+    topic_part(out, prefix);
+    pgcdc_buf_putc(out, '.');
+    topic_part(out, schema);
+    pgcdc_buf_putc(out, '.');
+    topic_part(out, table);
+}
+
+static void struct_fields(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_table *t, int keys)
+{
+    int first = 1;
+    for (int i = 0; i < t->ncols; i++) {
+        const pgcdc_column *c = &t->cols[i];
+        if (keys ? !c->is_key : !c->included)
+            continue;
+        if (!first)
+            pgcdc_buf_putc(out, ',');
+        first = 0;
+        pgcdc_coltype_schema(out, &c->type, &enc->cfg->types, c->name, keys ? 0 : c->optional);
+    }
+}
+
+int pgcdc_debezium_table_prepare(pgcdc_debezium *enc, pgcdc_table *t, char *errstr,
+                                 size_t errstr_size)
+{
+    (void)errstr;
+    (void)errstr_size;
+    pgcdc_buf topic = PGCDC_BUF_INIT;
+    pgcdc_debezium_topic(enc->cfg->topic_prefix, t->schema, t->name, &topic);
+    free(t->topic);
+    t->topic = topic.data;
+    t->topic_len = topic.len;
+
+    for (int i = 0; i < t->ncols; i++) {
+        pgcdc_column *c = &t->cols[i];
+        pgcdc_buf n = PGCDC_BUF_INIT;
+        pgcdc_json_cstr(&n, c->name);
+        pgcdc_buf_putc(&n, ':');
+        free(c->json_name);
+        c->json_name = n.data;
+        c->json_name_len = n.len;
+    }
+
+    pgcdc_buf_reset(&t->key_head);
+    if (enc->cfg->key_schemas) {
+        PGCDC_BUF_LIT(&t->key_head, "{\"schema\":{\"type\":\"struct\",\"fields\":[");
+        struct_fields(enc, &t->key_head, t, 1);
+        PGCDC_BUF_LIT(&t->key_head, "],\"optional\":false,\"name\":");
+        pgcdc_buf_reset(&enc->scratch);
+        pgcdc_buf_append(&enc->scratch, t->topic, t->topic_len);
+        PGCDC_BUF_LIT(&enc->scratch, ".Key");
+        pgcdc_json_str(&t->key_head, enc->scratch.data, enc->scratch.len);
+        PGCDC_BUF_LIT(&t->key_head, "},\"payload\":");
+    }
+
+    pgcdc_buf_reset(&t->value_head);
+    if (enc->cfg->value_schemas) {
+        pgcdc_buf *v = &t->value_head;
+        pgcdc_buf_reset(&enc->scratch);
+        pgcdc_buf_append(&enc->scratch, t->topic, t->topic_len);
+        PGCDC_BUF_LIT(&enc->scratch, ".Value");
+        PGCDC_BUF_LIT(v, "{\"schema\":{\"type\":\"struct\",\"fields\":[");
+        for (int side = 0; side < 2; side++) {
+            PGCDC_BUF_LIT(v, "{\"type\":\"struct\",\"fields\":[");
+            struct_fields(enc, v, t, 0);
+            PGCDC_BUF_LIT(v, "],\"optional\":true,\"name\":");
+            pgcdc_json_str(v, enc->scratch.data, enc->scratch.len);
+            if (side == 0)
+                PGCDC_BUF_LIT(v, ",\"field\":\"before\"},");
+            else
+                PGCDC_BUF_LIT(v, ",\"field\":\"after\"},");
+        }
+        PGCDC_BUF_LIT(v, source_schema);
+        pgcdc_buf_putc(v, ',');
+        PGCDC_BUF_LIT(v, transaction_schema);
+        pgcdc_buf_putc(v, ',');
+        PGCDC_BUF_LIT(v, envelope_tail_schema);
+        PGCDC_BUF_LIT(v, "],\"optional\":false,\"name\":");
+        pgcdc_buf_reset(&enc->scratch);
+        pgcdc_buf_append(&enc->scratch, t->topic, t->topic_len);
+        PGCDC_BUF_LIT(&enc->scratch, ".Envelope");
+        pgcdc_json_str(v, enc->scratch.data, enc->scratch.len);
+        PGCDC_BUF_LIT(v, ",\"version\":2},\"payload\":");
+    }
+
+    pgcdc_buf_reset(&t->source_tail);
+    PGCDC_BUF_LIT(&t->source_tail, ",\"schema\":");
+    pgcdc_json_cstr(&t->source_tail, t->schema);
+    PGCDC_BUF_LIT(&t->source_tail, ",\"table\":");
+    pgcdc_json_cstr(&t->source_tail, t->name);
+    PGCDC_BUF_LIT(&t->source_tail, ",\"txId\":");
+    return 0;
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/* Writes one column value (never NULL-kind-unaware: handles n/u/t). */
+static int write_value(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_column *c,
+                       const pgcdc_value *v, char *errstr, size_t errstr_size)
+{
+    if (!v || v->kind == 'n') {
+        PGCDC_BUF_LIT(out, "null");
+        return 0;
+    }
+    if (v->kind == 'u') {
+        pgcdc_coltype_unavailable(out, &c->type, &enc->cfg->types);
+        return 0;
+    }
+    if (v->kind != 't') {
+        snprintf(errstr, errstr_size, "column %s: binary values are not requested", c->name);
+        return -1;
+    }
+    char err[256];
+    if (pgcdc_coltype_value(out, &c->type, &enc->cfg->types, v->data, v->len, err,
+                            sizeof(err)) != 0) {
+        snprintf(errstr, errstr_size, "column \"%s\": %s", c->name, err);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_row(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_table *t,
+                     const pgcdc_row *row, int keys_only, char *errstr, size_t errstr_size)
+{
+    if (!row) {
+        PGCDC_BUF_LIT(out, "null");
+        return 0;
+    }
+    pgcdc_buf_putc(out, '{');
+    int first = 1;
+    for (int i = 0; i < t->ncols; i++) {
+        const pgcdc_column *c = &t->cols[i];
+        if (keys_only ? !c->is_key : !c->included)
+            continue;
+        if (!first)
+            pgcdc_buf_putc(out, ',');
+        first = 0;
+        pgcdc_buf_append(out, c->json_name, c->json_name_len);
+        const pgcdc_value *v = i < row->ncols ? &row->cols[i] : NULL;
+        if (write_value(enc, out, c, v, errstr, errstr_size) != 0)
+            return -1;
+    }
+    pgcdc_buf_putc(out, '}');
+    return 0;
+}
+
+static void write_source(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_change *chg,
+                         const pgcdc_buf *tail)
+{
+    int64_t ts_us = chg->commit_ts_us;
+    pgcdc_buf_append(out, enc->source_head.data, enc->source_head.len);
+    pgcdc_buf_put_i64(out, floor_div(ts_us, 1000));
+    PGCDC_BUF_LIT(out, ",\"snapshot\":\"");
+    pgcdc_buf_puts(out, chg->snapshot ? chg->snapshot : "false");
+    pgcdc_buf_putc(out, '"');
+    pgcdc_buf_append(out, enc->db_part.data, enc->db_part.len);
+    /* sequence: a JSON array of two decimal strings, itself as a string */
+    if (chg->last_commit_lsn) {
+        PGCDC_BUF_LIT(out, "\"[\\\"");
+        pgcdc_buf_put_u64(out, chg->last_commit_lsn);
+        PGCDC_BUF_LIT(out, "\\\",\\\"");
+    } else {
+        PGCDC_BUF_LIT(out, "\"[null,\\\"");
+    }
+    pgcdc_buf_put_u64(out, chg->pos.event_lsn);
+    PGCDC_BUF_LIT(out, "\\\"]\",\"ts_us\":");
+    pgcdc_buf_put_i64(out, ts_us);
+    PGCDC_BUF_LIT(out, ",\"ts_ns\":");
+    pgcdc_buf_put_i64(out, ts_us * 1000);
+    if (tail) {
+        pgcdc_buf_append(out, tail->data, tail->len);
+    } else {
+        PGCDC_BUF_LIT(out, ",\"schema\":\"\",\"table\":\"\",\"txId\":");
+    }
+    if (chg->pos.xid)
+        pgcdc_buf_put_u64(out, chg->pos.xid);
+    else
+        PGCDC_BUF_LIT(out, "null");
+    PGCDC_BUF_LIT(out, ",\"lsn\":");
+    pgcdc_buf_put_u64(out, chg->pos.event_lsn);
+    PGCDC_BUF_LIT(out, ",\"xmin\":null}");
+}
+
+static void write_ts(pgcdc_buf *out, int64_t now)
+{
+    PGCDC_BUF_LIT(out, ",\"ts_ms\":");
+    pgcdc_buf_put_i64(out, now / 1000);
+    PGCDC_BUF_LIT(out, ",\"ts_us\":");
+    pgcdc_buf_put_i64(out, now);
+    PGCDC_BUF_LIT(out, ",\"ts_ns\":");
+    pgcdc_buf_put_i64(out, now * 1000);
+}
+
+/* One row record: key from key_row, value envelope with op. */
+static int encode_row_record(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_change *chg,
+                             char op, const pgcdc_row *before, const pgcdc_row *after,
+                             const pgcdc_row *key_row, int64_t now, char *errstr,
+                             size_t errstr_size)
+{
+    const pgcdc_table *t = chg->table;
+    pgcdc_buf *out = &batch->data;
+    size_t rec = pgcdc_batch_record_begin(batch, t->topic, t->topic_len, op, &chg->pos);
+    int has_key = t->nkeys > 0 && key_row;
+    if (has_key) {
+        if (enc->cfg->key_schemas)
+            pgcdc_buf_append(out, t->key_head.data, t->key_head.len);
+        if (write_row(enc, out, t, key_row, 1, errstr, errstr_size) != 0)
+            goto fail;
+        if (enc->cfg->key_schemas)
+            pgcdc_buf_putc(out, '}');
+    }
+    pgcdc_batch_record_mark_key(batch, rec, has_key);
+    if (enc->cfg->value_schemas)
+        pgcdc_buf_append(out, t->value_head.data, t->value_head.len);
+    PGCDC_BUF_LIT(out, "{\"before\":");
+    if (write_row(enc, out, t, before, 0, errstr, errstr_size) != 0)
+        goto fail;
+    PGCDC_BUF_LIT(out, ",\"after\":");
+    if (write_row(enc, out, t, after, 0, errstr, errstr_size) != 0)
+        goto fail;
+    pgcdc_buf_putc(out, ',');
+    write_source(enc, out, chg, &t->source_tail);
+    PGCDC_BUF_LIT(out, ",\"transaction\":null,\"op\":\"");
+    pgcdc_buf_putc(out, op);
+    pgcdc_buf_putc(out, '"');
+    write_ts(out, now);
+    pgcdc_buf_putc(out, '}');
+    if (enc->cfg->value_schemas)
+        pgcdc_buf_putc(out, '}');
+    pgcdc_batch_record_end(batch, rec, 0);
+    return 0;
+fail:
+    pgcdc_batch_record_abort(batch, rec);
+    return -1;
+}
+
+static int encode_tombstone(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_change *chg,
+                            const pgcdc_row *key_row, char *errstr, size_t errstr_size)
+{
+    const pgcdc_table *t = chg->table;
+    if (t->nkeys == 0)
+        return 0; /* a tombstone without key means nothing to compaction */
+    size_t rec = pgcdc_batch_record_begin(batch, t->topic, t->topic_len, 'd', &chg->pos);
+    pgcdc_buf *out = &batch->data;
+    if (enc->cfg->key_schemas)
+        pgcdc_buf_append(out, t->key_head.data, t->key_head.len);
+    if (write_row(enc, out, t, key_row, 1, errstr, errstr_size) != 0) {
+        pgcdc_batch_record_abort(batch, rec);
+        return -1;
+    }
+    if (enc->cfg->key_schemas)
+        pgcdc_buf_putc(out, '}');
+    pgcdc_batch_record_mark_key(batch, rec, 1);
+    pgcdc_batch_record_end(batch, rec, 1);
+    return 1;
+}
+
+/* Whether an update's old tuple carries a different key than the new one. */
+static int key_changed(const pgcdc_table *t, const pgcdc_row *before, const pgcdc_row *after)
+{
+    if (!before || !after || t->nkeys == 0)
+        return 0;
+    for (int i = 0; i < t->ncols; i++) {
+        if (!t->cols[i].is_key || i >= before->ncols || i >= after->ncols)
+            continue;
+        const pgcdc_value *a = &before->cols[i], *b = &after->cols[i];
+        if (a->kind == 'u' || b->kind == 'u')
+            continue;
+        if (a->kind != b->kind || a->len != b->len ||
+            (a->len && memcmp(a->data, b->data, a->len) != 0))
+            return 1;
+    }
+    return 0;
+}
+
+static int encode_message(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_change *chg,
+                          int64_t now)
+{
+    pgcdc_buf *out = &batch->data;
+    size_t rec =
+        pgcdc_batch_record_begin(batch, enc->msg_topic.data, enc->msg_topic.len, 'm', &chg->pos);
+    if (enc->cfg->key_schemas)
+        PGCDC_BUF_LIT(out, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
+                           "\"optional\":true,\"field\":\"prefix\"}],\"optional\":false,"
+                           "\"name\":\"io.debezium.connector.postgresql.MessageKey\"},"
+                           "\"payload\":");
+    PGCDC_BUF_LIT(out, "{\"prefix\":");
+    pgcdc_json_cstr(out, chg->msg_prefix);
+    pgcdc_buf_putc(out, '}');
+    if (enc->cfg->key_schemas)
+        pgcdc_buf_putc(out, '}');
+    pgcdc_batch_record_mark_key(batch, rec, 1);
+    if (enc->cfg->value_schemas) {
+        PGCDC_BUF_LIT(out, "{\"schema\":{\"type\":\"struct\",\"fields\":["
+                           "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
+                           "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},"
+                           "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
+                           "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},");
+        PGCDC_BUF_LIT(out, source_schema);
+        PGCDC_BUF_LIT(out, ",{\"type\":\"struct\",\"fields\":["
+                           "{\"type\":\"string\",\"optional\":true,\"field\":\"prefix\"},"
+                           "{\"type\":\"bytes\",\"optional\":true,\"field\":\"content\"}],"
+                           "\"optional\":true,\"name\":\"io.debezium.connector.postgresql."
+                           "Message\",\"field\":\"message\"}],\"optional\":false,"
+                           "\"name\":\"io.debezium.connector.postgresql.MessageValue\"},"
+                           "\"payload\":");
+    }
+    PGCDC_BUF_LIT(out, "{\"op\":\"m\"");
+    write_ts(out, now);
+    pgcdc_buf_putc(out, ',');
+    write_source(enc, out, chg, NULL);
+    PGCDC_BUF_LIT(out, ",\"message\":{\"prefix\":");
+    pgcdc_json_cstr(out, chg->msg_prefix);
+    PGCDC_BUF_LIT(out, ",\"content\":");
+    pgcdc_json_base64(out, (const unsigned char *)chg->msg_content, chg->msg_len);
+    PGCDC_BUF_LIT(out, "}}");
+    if (enc->cfg->value_schemas)
+        pgcdc_buf_putc(out, '}');
+    pgcdc_batch_record_end(batch, rec, 0);
+    return 1;
+}
+
+static int encode_truncate(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_change *chg,
+                           int64_t now)
+{
+    const pgcdc_table *t = chg->table;
+    pgcdc_buf *out = &batch->data;
+    size_t rec = pgcdc_batch_record_begin(batch, t->topic, t->topic_len, 't', &chg->pos);
+    pgcdc_batch_record_mark_key(batch, rec, 0);
+    if (enc->cfg->value_schemas)
+        pgcdc_buf_append(out, t->value_head.data, t->value_head.len);
+    PGCDC_BUF_LIT(out, "{\"before\":null,\"after\":null,");
+    write_source(enc, out, chg, &t->source_tail);
+    PGCDC_BUF_LIT(out, ",\"transaction\":null,\"op\":\"t\"");
+    write_ts(out, now);
+    pgcdc_buf_putc(out, '}');
+    if (enc->cfg->value_schemas)
+        pgcdc_buf_putc(out, '}');
+    pgcdc_batch_record_end(batch, rec, 0);
+    return 1;
+}
+
+int pgcdc_debezium_encode(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_change *chg,
+                          char *errstr, size_t errstr_size)
+{
+    int64_t now = now_us();
+    size_t start_len = batch->data.len;
+    uint32_t start_n = batch->nrecords;
+    int n = 0, r;
+    int tomb = enc->cfg->tombstones_on_delete;
+
+    switch (chg->op) {
+    case 'm':
+        return encode_message(enc, batch, chg, now);
+    case 't':
+        return encode_truncate(enc, batch, chg, now);
+    case 'c':
+    case 'r':
+        if (encode_row_record(enc, batch, chg, chg->op, NULL, chg->after, chg->after, now, errstr,
+                              errstr_size) != 0)
+            goto fail;
+        return 1;
+    case 'u':
+        if (key_changed(chg->table, chg->before, chg->after)) {
+            /* Debezium: a key change is a delete of the old key and a create */
+            if (!(enc->cfg->skipped_ops & PGCDC_SKIP_DELETE)) {
+                if (encode_row_record(enc, batch, chg, 'd', chg->before, NULL, chg->before, now,
+                                      errstr, errstr_size) != 0)
+                    goto fail;
+                n++;
+                if (tomb) {
+                    if ((r = encode_tombstone(enc, batch, chg, chg->before, errstr,
+                                              errstr_size)) < 0)
+                        goto fail;
+                    n += r;
+                }
+            }
+            if (!(enc->cfg->skipped_ops & PGCDC_SKIP_CREATE)) {
+                if (encode_row_record(enc, batch, chg, 'c', NULL, chg->after, chg->after, now,
+                                      errstr, errstr_size) != 0)
+                    goto fail;
+                n++;
+            }
+            return n;
+        }
+        if (encode_row_record(enc, batch, chg, 'u', chg->before, chg->after, chg->after, now,
+                              errstr, errstr_size) != 0)
+            goto fail;
+        return 1;
+    case 'd':
+        if (encode_row_record(enc, batch, chg, 'd', chg->before, NULL, chg->before, now, errstr,
+                              errstr_size) != 0)
+            goto fail;
+        n = 1;
+        if (tomb) {
+            if ((r = encode_tombstone(enc, batch, chg, chg->before, errstr, errstr_size)) < 0)
+                goto fail;
+            n += r;
+        }
+        return n;
+    default:
+        snprintf(errstr, errstr_size, "debezium: unknown op '%c'", chg->op);
+        return -1;
+    }
+fail:
+    batch->data.len = start_len;
+    batch->nrecords = start_n;
+    return -1;
+}

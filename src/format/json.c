@@ -1,0 +1,252 @@
+/*
+ * json.c - the hot-path JSON writer (see json.h for the output contract).
+ */
+#include "format/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* 0 = copy as is, 1 = short escape in esc_char, 2 = \u00XX */
+static const unsigned char esc_class[128] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static char esc_char(unsigned char c)
+{
+    switch (c) {
+    case '"':
+        return '"';
+    case '\\':
+        return '\\';
+    case '\b':
+        return 'b';
+    case '\f':
+        return 'f';
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    default:
+        return 't';
+    }
+}
+
+/*
+ * Length of the valid UTF-8 sequence starting at p (1..4), or 0 if the
+ * bytes at p do not start a valid sequence (overlongs, surrogates and
+ * code points above U+10FFFF are invalid).
+ */
+static size_t utf8_seq_len(const unsigned char *p, size_t avail)
+{
+    unsigned char c = p[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        if (avail >= 2 && (p[1] & 0xC0) == 0x80)
+            return 2;
+        return 0;
+    }
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && p[1] < 0xA0)
+            return 0; /* overlong */
+        if (c == 0xED && p[1] >= 0xA0)
+            return 0; /* surrogate */
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+            (p[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && p[1] < 0x90)
+            return 0; /* overlong */
+        if (c == 0xF4 && p[1] >= 0x90)
+            return 0; /* > U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+int pgcdc_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n = utf8_seq_len(p, (size_t)(end - p));
+        if (!n)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
+void pgcdc_json_str(pgcdc_buf *buf, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    /* worst case: every byte becomes \u00XX (6) or U+FFFD (3 bytes) */
+    pgcdc_buf_reserve(buf, len + 2);
+    pgcdc_buf_putc(buf, '"');
+    while (p < end) {
+        /* copy runs of plain ASCII in one go */
+        const unsigned char *run = p;
+        while (p < end && *p < 0x80 && !esc_class[*p])
+            p++;
+        if (p > run)
+            pgcdc_buf_append(buf, run, (size_t)(p - run));
+        if (p >= end)
+            break;
+        unsigned char c = *p;
+        if (c < 0x80) {
+            if (esc_class[c] == 1) {
+                char e[2] = {'\\', esc_char(c)};
+                pgcdc_buf_append(buf, e, 2);
+            } else {
+                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                pgcdc_buf_append(buf, e, 6);
+            }
+            p++;
+            continue;
+        }
+        size_t n = utf8_seq_len(p, (size_t)(end - p));
+        if (n) {
+            pgcdc_buf_append(buf, p, n);
+            p += n;
+        } else {
+            PGCDC_BUF_LIT(buf, "\xEF\xBF\xBD");
+            p++;
+        }
+    }
+    pgcdc_buf_putc(buf, '"');
+}
+
+/*
+ * Shortest decimal digits that round-trip through the given parser. Fills
+ * digits (no dot, no sign, no leading zeros) and the decimal exponent such
+ * that value = 0.d1d2d3... * 10^exp10.
+ */
+static int shortest_digits(double v, int is_float, char *digits, int *exp10)
+{
+    char tmp[40];
+    int prec;
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
+        if (is_float ? (strtof(tmp, NULL) == (float)v) : (strtod(tmp, NULL) == v))
+            break;
+    }
+    /* tmp is d.ddddde[+-]XX */
+    int nd = 0;
+    const char *q = tmp;
+    while (*q && *q != 'e') {
+        if (*q >= '0' && *q <= '9')
+            digits[nd++] = *q;
+        q++;
+    }
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    digits[nd] = 0;
+    *exp10 = atoi(q + 1) + 1;
+    return nd;
+}
+
+static void json_java_number(pgcdc_buf *buf, double v, int is_float)
+{
+    if (isnan(v)) {
+        PGCDC_BUF_LIT(buf, "\"NaN\"");
+        return;
+    }
+    if (isinf(v)) {
+        if (v > 0)
+            PGCDC_BUF_LIT(buf, "\"Infinity\"");
+        else
+            PGCDC_BUF_LIT(buf, "\"-Infinity\"");
+        return;
+    }
+    if (v == 0) {
+        if (signbit(v))
+            PGCDC_BUF_LIT(buf, "-0.0");
+        else
+            PGCDC_BUF_LIT(buf, "0.0");
+        return;
+    }
+    if (v < 0) {
+        pgcdc_buf_putc(buf, '-');
+        v = -v;
+    }
+    char d[24];
+    int e;
+    int nd = shortest_digits(v, is_float, d, &e);
+    if (v >= 1e-3 && v < 1e7) {
+        /* plain notation: value = 0.d * 10^e */
+        if (e <= 0) {
+            PGCDC_BUF_LIT(buf, "0.");
+            for (int i = 0; i < -e; i++)
+                pgcdc_buf_putc(buf, '0');
+            pgcdc_buf_append(buf, d, (size_t)nd);
+        } else if (e >= nd) {
+            pgcdc_buf_append(buf, d, (size_t)nd);
+            for (int i = nd; i < e; i++)
+                pgcdc_buf_putc(buf, '0');
+            PGCDC_BUF_LIT(buf, ".0");
+        } else {
+            pgcdc_buf_append(buf, d, (size_t)e);
+            pgcdc_buf_putc(buf, '.');
+            pgcdc_buf_append(buf, d + e, (size_t)(nd - e));
+        }
+        return;
+    }
+    /* computerized scientific notation: d.dddE[-]x */
+    pgcdc_buf_putc(buf, d[0]);
+    pgcdc_buf_putc(buf, '.');
+    if (nd > 1)
+        pgcdc_buf_append(buf, d + 1, (size_t)(nd - 1));
+    else
+        pgcdc_buf_putc(buf, '0');
+    pgcdc_buf_putc(buf, 'E');
+    pgcdc_buf_put_i64(buf, e - 1);
+}
+
+void pgcdc_json_double(pgcdc_buf *buf, double v)
+{
+    json_java_number(buf, v, 0);
+}
+
+void pgcdc_json_float(pgcdc_buf *buf, float v)
+{
+    json_java_number(buf, (double)v, 1);
+}
+
+void pgcdc_json_base64(pgcdc_buf *buf, const unsigned char *p, size_t len)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    pgcdc_buf_reserve(buf, (len + 2) / 3 * 4 + 2);
+    char *o = buf->data + buf->len;
+    *o++ = '"';
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *o++ = tbl[v >> 18];
+        *o++ = tbl[(v >> 12) & 63];
+        *o++ = tbl[(v >> 6) & 63];
+        *o++ = tbl[v & 63];
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);
+        *o++ = tbl[v >> 18];
+        *o++ = tbl[(v >> 12) & 63];
+        *o++ = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    *o++ = '"';
+    buf->len = (size_t)(o - buf->data);
+    buf->data[buf->len] = 0;
+}

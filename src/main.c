@@ -1,0 +1,52 @@
+/*
+ * main.c - pgcdc entry point: dispatches to the subcommands in src/cli/.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/config.h"
+
+static const char usage[] =
+    "pgcdc - PostgreSQL change data capture with Debezium-compatible events\n"
+    "\n"
+    "Usage: pgcdc <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  run --config FILE [--data-dir DIR]   stream changes to the configured sinks\n"
+    "  check --config FILE                  validate the config and the server setup\n"
+    "  slots --config FILE [--drop NAME]    list replication slots with their lag; drop one\n"
+    "  config-docs                          print the configuration reference (Markdown)\n"
+    "  version                              print the version\n"
+    "\n"
+    "FILE is a native YAML pipeline file or a Debezium PostgreSQL connector JSON\n"
+    "(see docs/CONFIG.md). Run 'pgcdc <command> --help' for details.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "run"))
+        return pgcdc_cli_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "check"))
+        return pgcdc_cli_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "slots"))
+        return pgcdc_cli_slots(argc - 1, argv + 1);
+    if (!strcmp(cmd, "config-docs")) {
+        pgcdc_config_write_docs(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("pgcdc %s\n", PGCDC_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    fprintf(stderr, "pgcdc: unknown command '%s'\n\n%s", cmd, usage);
+    return 2;
+}

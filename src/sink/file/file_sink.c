@@ -1,0 +1,274 @@
+/*
+ * file_sink.c - the embedded default sink: one JSON Lines file per topic.
+ *
+ * <data.dir>/<topic>.jsonl gets one line per record: exactly the record
+ * value Kafka Connect's JsonConverter would put in Kafka. Tombstones have no
+ * value and are not written. A batch is written with one write(2) per topic
+ * it touches; flush fdatasyncs every file written since the last flush (and
+ * the directory when files were created) before acknowledging, so an
+ * acknowledged event survives power loss.
+ *
+ * After a crash the tail of a file may hold a torn line from a write that
+ * was never acknowledged; opening the file cuts it off, and the replay that
+ * follows writes those events again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "sink/sink.h"
+
+typedef struct file_topic {
+    char *topic;
+    int fd;
+    int dirty;       /* written since the last fdatasync */
+    pgcdc_buf pending; /* bytes of the current batch */
+} file_topic;
+
+typedef struct file_sink {
+    char *dir;
+    int fsync_enabled;
+    file_topic *topics;
+    size_t ntopics, cap;
+    size_t last; /* index of the last topic used: batches are often one table */
+    int dir_dirty;
+    uint64_t written_seq;
+} file_sink;
+
+static int mkdir_p(const char *path, char *errstr, size_t errstr_size)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            goto fail;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        goto fail;
+    return 0;
+fail:
+    snprintf(errstr, errstr_size, "file sink: cannot create directory %s: %s", tmp,
+             strerror(errno));
+    return -1;
+}
+
+static int file_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, char *errstr,
+                     size_t errstr_size)
+{
+    (void)sink;
+    file_sink *fs = calloc(1, sizeof(*fs));
+    if (!fs) {
+        snprintf(errstr, errstr_size, "file sink: out of memory");
+        return -1;
+    }
+    fs->dir = strdup(cfg->data_dir);
+    fs->fsync_enabled = cfg->file_fsync;
+    if (!fs->dir || mkdir_p(fs->dir, errstr, errstr_size) != 0) {
+        free(fs->dir);
+        free(fs);
+        return -1;
+    }
+    *state = fs;
+    return 0;
+}
+
+/* Cuts a torn last line left by a crash (bytes after the last '\n'). */
+static int trim_torn_tail(int fd, const char *path, char *errstr, size_t errstr_size)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size == 0)
+        return 0;
+    char c;
+    if (pread(fd, &c, 1, st.st_size - 1) == 1 && c == '\n')
+        return 0;
+    off_t end = st.st_size;
+    char buf[4096];
+    while (end > 0) {
+        off_t start = end > (off_t)sizeof(buf) ? end - (off_t)sizeof(buf) : 0;
+        ssize_t n = pread(fd, buf, (size_t)(end - start), start);
+        if (n <= 0)
+            break;
+        for (ssize_t i = n - 1; i >= 0; i--) {
+            if (buf[i] == '\n') {
+                off_t keep = start + i + 1;
+                pgcdc_log_warn("file", "%s: removing %lld bytes of a torn last line", path,
+                               (long long)(st.st_size - keep));
+                if (ftruncate(fd, keep) != 0)
+                    goto fail;
+                return 0;
+            }
+        }
+        end = start;
+    }
+    pgcdc_log_warn("file", "%s: removing a torn first line", path);
+    if (ftruncate(fd, 0) != 0)
+        goto fail;
+    return 0;
+fail:
+    snprintf(errstr, errstr_size, "file sink: cannot truncate %s: %s", path, strerror(errno));
+    return -1;
+}
+
+static file_topic *topic_get(file_sink *fs, const char *topic, size_t len, char *errstr,
+                             size_t errstr_size)
+{
+    if (fs->ntopics) {
+        file_topic *t = &fs->topics[fs->last];
+        if (strlen(t->topic) == len && !memcmp(t->topic, topic, len))
+            return t;
+    }
+    for (size_t i = 0; i < fs->ntopics; i++) {
+        file_topic *t = &fs->topics[i];
+        if (strlen(t->topic) == len && !memcmp(t->topic, topic, len)) {
+            fs->last = i;
+            return t;
+        }
+    }
+    if (memchr(topic, '/', len) || (len <= 2 && topic[0] == '.')) {
+        snprintf(errstr, errstr_size, "file sink: topic '%.*s' is not a valid file name",
+                 (int)len, topic);
+        return NULL;
+    }
+    if (fs->ntopics == fs->cap) {
+        size_t cap = fs->cap ? fs->cap * 2 : 16;
+        file_topic *n = realloc(fs->topics, cap * sizeof(*n));
+        if (!n) {
+            snprintf(errstr, errstr_size, "file sink: out of memory");
+            return NULL;
+        }
+        fs->topics = n;
+        fs->cap = cap;
+    }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%.*s.jsonl", fs->dir, (int)len, topic);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(errstr, errstr_size, "file sink: cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (trim_torn_tail(fd, path, errstr, errstr_size) != 0) {
+        close(fd);
+        return NULL;
+    }
+    file_topic *t = &fs->topics[fs->ntopics];
+    memset(t, 0, sizeof(*t));
+    t->topic = strndup(topic, len);
+    t->fd = fd;
+    fs->last = fs->ntopics++;
+    fs->dir_dirty = 1;
+    return t;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int file_write_batch(pgcdc_sink *sink, void *state, const pgcdc_batch *batch,
+                            char *errstr, size_t errstr_size)
+{
+    (void)sink;
+    file_sink *fs = state;
+    size_t off = 0;
+    pgcdc_record rec;
+    while (pgcdc_batch_next(batch, &off, &rec)) {
+        if (!rec.value)
+            continue; /* tombstone: Kafka-only concept */
+        file_topic *t = topic_get(fs, rec.topic, rec.topic_len, errstr, errstr_size);
+        if (!t)
+            return -1;
+        pgcdc_buf_append(&t->pending, rec.value, rec.value_len);
+        pgcdc_buf_putc(&t->pending, '\n');
+    }
+    for (size_t i = 0; i < fs->ntopics; i++) {
+        file_topic *t = &fs->topics[i];
+        if (!t->pending.len)
+            continue;
+        if (write_all(t->fd, t->pending.data, t->pending.len) != 0) {
+            snprintf(errstr, errstr_size, "file sink: write %s/%s.jsonl: %s", fs->dir, t->topic,
+                     strerror(errno));
+            return -1;
+        }
+        t->dirty = 1;
+        if (t->pending.cap > (8u << 20))
+            pgcdc_buf_free(&t->pending);
+        else
+            pgcdc_buf_reset(&t->pending);
+    }
+    fs->written_seq = batch->seq;
+    return 0;
+}
+
+static int file_flush(pgcdc_sink *sink, void *state, char *errstr, size_t errstr_size)
+{
+    file_sink *fs = state;
+    if (fs->fsync_enabled) {
+        for (size_t i = 0; i < fs->ntopics; i++) {
+            file_topic *t = &fs->topics[i];
+            if (t->dirty && fdatasync(t->fd) != 0) {
+                snprintf(errstr, errstr_size, "file sink: fdatasync %s/%s.jsonl: %s", fs->dir,
+                         t->topic, strerror(errno));
+                return -1;
+            }
+            t->dirty = 0;
+        }
+        if (fs->dir_dirty) {
+            int dfd = open(fs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd < 0 || fsync(dfd) != 0) {
+                snprintf(errstr, errstr_size, "file sink: fsync directory %s: %s", fs->dir,
+                         strerror(errno));
+                if (dfd >= 0)
+                    close(dfd);
+                return -1;
+            }
+            close(dfd);
+            fs->dir_dirty = 0;
+        }
+    }
+    pgcdc_sink_ack(sink, fs->written_seq);
+    return 0;
+}
+
+static void file_close(pgcdc_sink *sink, void *state)
+{
+    (void)sink;
+    file_sink *fs = state;
+    if (!fs)
+        return;
+    for (size_t i = 0; i < fs->ntopics; i++) {
+        close(fs->topics[i].fd);
+        free(fs->topics[i].topic);
+        pgcdc_buf_free(&fs->topics[i].pending);
+    }
+    free(fs->topics);
+    free(fs->dir);
+    free(fs);
+}
+
+const pgcdc_sink_type pgcdc_sink_file = {
+    .name = "file",
+    .open = file_open,
+    .write_batch = file_write_batch,
+    .flush = file_flush,
+    .poll = NULL,
+    .close = file_close,
+};

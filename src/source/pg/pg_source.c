@@ -1,0 +1,1084 @@
+/*
+ * pg_source.c - PostgreSQL logical replication source (see pg_source.h).
+ *
+ * Positions and exactly-once-per-acknowledgement: every change gets the
+ * position (commit LSN of its transaction, 1-based index in it). The
+ * source remembers what it has pushed to the pipeline; after a restart or
+ * reconnect, PostgreSQL replays from the slot's confirmed LSN, and the
+ * source drops what it already pushed (whole transactions whose commit LSN
+ * lies before the pushed end LSN, and the first N changes of a partially
+ * pushed one). The slot is confirmed only at transaction ends that the
+ * pipeline made durable.
+ */
+#include "source/pg/pg_source.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "core/filter.h"
+#include "core/offsets.h"
+#include "core/pipeline.h"
+#include "format/debezium.h"
+#include "source/pg/catalog.h"
+#include "source/pg/pgoutput.h"
+#include "source/pg/spool.h"
+
+#define PG_EPOCH_OFFSET_US 946684800000000LL
+#define BATCH_MAX_BYTES (4u << 20)
+#define STATS_INTERVAL_US (10 * 1000000LL)
+
+_Static_assert(sizeof(pgcdc_value) == sizeof(pgcdc_pgo_value), "value layouts differ");
+_Static_assert(offsetof(pgcdc_value, data) == offsetof(pgcdc_pgo_value, data),
+               "value layouts differ");
+_Static_assert(offsetof(pgcdc_value, len) == offsetof(pgcdc_pgo_value, len),
+               "value layouts differ");
+
+typedef struct relcache {
+    uint32_t *keys; /* 0 = empty (relid 0 never exists) */
+    pgcdc_table **tables;
+    size_t cap, count;
+} relcache;
+
+typedef struct pg_source {
+    const pgcdc_config *cfg;
+    const char *data_dir;
+    volatile sig_atomic_t *stop;
+    pgcdc_catalog cat;
+    pgcdc_filter *filter;
+    pgcdc_debezium enc;
+    int enc_ready;
+    pgcdc_pipeline *pipe;
+    PGconn *repl;
+    pgcdc_pgo_parser *parser;
+    pgcdc_pgo_parser *replay_parser;
+    pgcdc_spool *spool;
+    relcache rels;
+    pgcdc_batch *batch;
+    int proto;
+
+    /* current transaction */
+    int in_txn;
+    uint32_t xid;
+    uint64_t final_lsn;
+    int64_t commit_ts_us;
+    uint64_t index;
+    int skip_txn;
+    uint64_t skip_upto; /* skip changes with index <= this */
+    uint64_t last_commit_lsn;
+
+    /* streamed transaction being received */
+    int in_stream;
+    uint32_t stream_xid;
+
+    /* what was pushed to the pipeline (resume filter) */
+    uint64_t pushed_done;
+    uint64_t pushed_partial_commit;
+    uint64_t pushed_partial_index;
+
+    /* feedback */
+    uint64_t received_lsn;
+    uint64_t sent_flush;
+    int64_t last_status_us;
+    int64_t last_stats_us;
+    uint64_t last_stats_events;
+    int streaming_started;
+    pgcdc_buf scratch;
+    char errstr[1024];
+} pg_source;
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t pg_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - PG_EPOCH_OFFSET_US;
+}
+
+static uint64_t get_u64be(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | u[i];
+    return v;
+}
+
+static void put_u64be(char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+int pgcdc_pg_proto_for_server(const pgcdc_config *cfg, int server_version)
+{
+    if (cfg->proto_version > 0)
+        return cfg->proto_version;
+    if (server_version >= 160000)
+        return 4;
+    if (server_version >= 150000)
+        return 3;
+    if (server_version >= 140000)
+        return 2;
+    return 1;
+}
+
+/* ---------- relation cache ---------- */
+
+static void table_free(pgcdc_table *t)
+{
+    if (!t)
+        return;
+    pgcdc_table_clear(t);
+    free(t);
+}
+
+static pgcdc_table *relcache_get(relcache *rc, uint32_t relid)
+{
+    if (!rc->cap)
+        return NULL;
+    size_t mask = rc->cap - 1;
+    for (size_t i = (relid * 2654435761u) & mask;; i = (i + 1) & mask) {
+        if (rc->keys[i] == relid)
+            return rc->tables[i];
+        if (rc->keys[i] == 0)
+            return NULL;
+    }
+}
+
+static void relcache_put(relcache *rc, uint32_t relid, pgcdc_table *t)
+{
+    if ((rc->count + 1) * 2 > rc->cap) {
+        size_t ncap = rc->cap ? rc->cap * 2 : 64;
+        uint32_t *nk = calloc(ncap, sizeof(*nk));
+        pgcdc_table **nt = calloc(ncap, sizeof(*nt));
+        if (!nk || !nt) {
+            fprintf(stderr, "pgcdc: out of memory in relation cache\n");
+            abort();
+        }
+        for (size_t j = 0; j < rc->cap; j++) {
+            if (!rc->keys[j])
+                continue;
+            for (size_t i = (rc->keys[j] * 2654435761u) & (ncap - 1);; i = (i + 1) & (ncap - 1))
+                if (!nk[i]) {
+                    nk[i] = rc->keys[j];
+                    nt[i] = rc->tables[j];
+                    break;
+                }
+        }
+        free(rc->keys);
+        free(rc->tables);
+        rc->keys = nk;
+        rc->tables = nt;
+        rc->cap = ncap;
+    }
+    size_t mask = rc->cap - 1;
+    for (size_t i = (relid * 2654435761u) & mask;; i = (i + 1) & mask) {
+        if (rc->keys[i] == relid) {
+            table_free(rc->tables[i]);
+            rc->tables[i] = t;
+            return;
+        }
+        if (rc->keys[i] == 0) {
+            rc->keys[i] = relid;
+            rc->tables[i] = t;
+            rc->count++;
+            return;
+        }
+    }
+}
+
+static void relcache_clear(relcache *rc)
+{
+    for (size_t i = 0; i < rc->cap; i++)
+        if (rc->keys[i])
+            table_free(rc->tables[i]);
+    free(rc->keys);
+    free(rc->tables);
+    memset(rc, 0, sizeof(*rc));
+}
+
+/* Builds the table description from a Relation message. */
+static int on_relation(pg_source *src, const pgcdc_pgo_msg *m)
+{
+    pgcdc_table *t = calloc(1, sizeof(*t));
+    if (!t)
+        goto oom;
+    t->relid = m->u.relation.relid;
+    t->schema = strdup(m->u.relation.nspname);
+    t->name = strdup(m->u.relation.relname);
+    t->replident = m->u.relation.replident;
+    t->ncols = m->u.relation.ncols;
+    t->cols = calloc(t->ncols ? (size_t)t->ncols : 1, sizeof(pgcdc_column));
+    if (!t->schema || !t->name || !t->cols)
+        goto oom;
+    t->captured = pgcdc_filter_table(src->filter, t->schema, t->name);
+    for (int i = 0; i < t->ncols; i++) {
+        const pgcdc_pgo_relcol *rc = &m->u.relation.cols[i];
+        pgcdc_column *c = &t->cols[i];
+        c->name = strdup(rc->name);
+        if (!c->name)
+            goto oom;
+        c->included = pgcdc_filter_column(src->filter, t->schema, t->name, c->name);
+        char err[256];
+        if (pgcdc_coltype_resolve(&c->type, rc->type_oid, rc->typmod, pgcdc_catalog_type_lookup,
+                                  &src->cat, err, sizeof(err)) != 0) {
+            snprintf(src->errstr, sizeof(src->errstr), "table %s.%s column %s: %s", t->schema,
+                     t->name, c->name, err);
+            table_free(t);
+            return -1;
+        }
+    }
+    if (t->captured) {
+        if (pgcdc_catalog_table_info(&src->cat, t, src->errstr, sizeof(src->errstr)) != 0) {
+            table_free(t);
+            return -1;
+        }
+        /* a key column filtered out of the value still belongs to the key */
+        if (pgcdc_debezium_table_prepare(&src->enc, t, src->errstr, sizeof(src->errstr)) != 0) {
+            table_free(t);
+            return -1;
+        }
+    }
+    pgcdc_log_debug("source", "relation %u %s.%s: %d columns, %d key columns, %s", t->relid,
+                    t->schema, t->name, t->ncols, t->nkeys,
+                    t->captured ? "captured" : "not captured");
+    relcache_put(&src->rels, t->relid, t);
+    return 0;
+oom:
+    table_free(t);
+    snprintf(src->errstr, sizeof(src->errstr), "source: out of memory");
+    return -1;
+}
+
+/* ---------- batches and feedback ---------- */
+
+static int send_status(pg_source *src, int force)
+{
+    uint64_t flush = pgcdc_pipeline_confirmed_lsn(src->pipe);
+    int64_t now = mono_us();
+    int64_t interval = (int64_t)src->cfg->status_interval_ms * 1000;
+    if (!force && flush == src->sent_flush && now - src->last_status_us < interval)
+        return 0;
+    if (!force && flush != src->sent_flush && now - src->last_status_us < 20000)
+        return 0; /* coalesce: at most 50 confirmations a second */
+    char msg[34];
+    msg[0] = 'r';
+    uint64_t write = src->received_lsn > flush ? src->received_lsn : flush;
+    put_u64be(msg + 1, write);
+    put_u64be(msg + 9, flush);
+    put_u64be(msg + 17, flush);
+    put_u64be(msg + 25, (uint64_t)pg_now_us());
+    msg[33] = 0;
+    if (PQputCopyData(src->repl, msg, sizeof(msg)) <= 0 || PQflush(src->repl) < 0) {
+        snprintf(src->errstr, sizeof(src->errstr), "sending standby status: %s",
+                 PQerrorMessage(src->repl));
+        return 1; /* connection problem: reconnect */
+    }
+    if (flush != src->sent_flush) {
+        char l[32];
+        pgcdc_lsn_format(flush, l, sizeof(l));
+        pgcdc_log_debug("source", "confirmed flush LSN %s", l);
+    }
+    src->sent_flush = flush;
+    src->last_status_us = now;
+    return 0;
+}
+
+static void log_stats(pg_source *src, int force)
+{
+    int64_t now = mono_us();
+    if (!force && now - src->last_stats_us < STATS_INTERVAL_US)
+        return;
+    pgcdc_pipeline_stats st;
+    pgcdc_pipeline_stats_get(src->pipe, &st);
+    double secs = src->last_stats_us ? (double)(now - src->last_stats_us) / 1e6 : 0;
+    char l[32];
+    pgcdc_lsn_format(st.confirmed_lsn, l, sizeof(l));
+    pgcdc_log_info("source",
+                   "events acknowledged %" PRIu64 " (c=%" PRIu64 " u=%" PRIu64 " d=%" PRIu64
+                   " t=%" PRIu64 " m=%" PRIu64 "), %.0f/s, queued %" PRIu64
+                   " bytes, confirmed LSN %s",
+                   st.events_acked, st.acked_by_op['c'], st.acked_by_op['u'], st.acked_by_op['d'],
+                   st.acked_by_op['t'], st.acked_by_op['m'],
+                   secs > 0 ? (double)(st.events_acked - src->last_stats_events) / secs : 0.0,
+                   st.bytes_queued, l);
+    src->last_stats_us = now;
+    src->last_stats_events = st.events_acked;
+}
+
+/* Pushes the current batch (if it carries anything) and applies
+ * backpressure. Returns 0, 1 on connection trouble, -1 on fatal error. */
+static int push_batch(pg_source *src)
+{
+    pgcdc_batch *b = src->batch;
+    if (b->nrecords == 0 && !b->has_pos)
+        return 0;
+    if (b->has_pos) {
+        if (b->pos.end_lsn) {
+            if (b->pos.end_lsn > src->pushed_done)
+                src->pushed_done = b->pos.end_lsn;
+            src->pushed_partial_commit = 0;
+            src->pushed_partial_index = 0;
+        } else {
+            src->pushed_partial_commit = b->pos.commit_lsn;
+            src->pushed_partial_index = b->pos.index;
+        }
+    }
+    pgcdc_pipeline_push(src->pipe, b);
+    src->batch = pgcdc_pipeline_batch_get(src->pipe);
+    for (;;) {
+        int r = pgcdc_pipeline_wait_room(src->pipe, 1000);
+        if (r > 0)
+            return 0;
+        if (r < 0) {
+            pgcdc_pipeline_failed(src->pipe, src->errstr, sizeof(src->errstr));
+            return -1;
+        }
+        /* a slow sink: keep the walsender from timing us out meanwhile */
+        if (src->repl && send_status(src, 1) != 0)
+            return 1;
+        log_stats(src, 0);
+        if (*src->stop)
+            return 0;
+    }
+}
+
+static int maybe_push(pg_source *src)
+{
+    pgcdc_batch *b = src->batch;
+    if (b->nrecords >= (uint32_t)src->cfg->batch_max_events || b->data.len >= BATCH_MAX_BYTES)
+        return push_batch(src);
+    return 0;
+}
+
+/* ---------- change handling ---------- */
+
+static void set_pos(pg_source *src, uint64_t event_lsn, uint64_t end_lsn)
+{
+    pgcdc_batch *b = src->batch;
+    b->pos.commit_lsn = src->final_lsn;
+    b->pos.end_lsn = end_lsn;
+    b->pos.index = src->index;
+    b->pos.event_lsn = event_lsn;
+    b->pos.xid = src->xid;
+    b->has_pos = 1;
+}
+
+static void begin_txn(pg_source *src, uint32_t xid, uint64_t final_lsn, int64_t commit_ts)
+{
+    src->in_txn = 1;
+    src->xid = xid;
+    src->final_lsn = final_lsn;
+    src->commit_ts_us = commit_ts + PG_EPOCH_OFFSET_US;
+    src->index = 0;
+    src->skip_upto = 0;
+    src->skip_txn = final_lsn < src->pushed_done;
+    if (!src->skip_txn && final_lsn == src->pushed_partial_commit)
+        src->skip_upto = src->pushed_partial_index;
+}
+
+static int skip_op(const pgcdc_config *cfg, char op)
+{
+    switch (op) {
+    case 'c':
+        return cfg->skipped_ops & PGCDC_SKIP_CREATE;
+    case 'u':
+        return cfg->skipped_ops & PGCDC_SKIP_UPDATE;
+    case 'd':
+        return cfg->skipped_ops & PGCDC_SKIP_DELETE;
+    case 't':
+        return cfg->skipped_ops & PGCDC_SKIP_TRUNCATE;
+    default:
+        return 0;
+    }
+}
+
+static int encode(pg_source *src, pgcdc_change *chg)
+{
+    char err[768];
+    chg->last_commit_lsn = src->last_commit_lsn;
+    chg->snapshot = "false";
+    if (pgcdc_debezium_encode(&src->enc, src->batch, chg, err, sizeof(err)) < 0) {
+        char l[32];
+        pgcdc_lsn_format(chg->pos.event_lsn, l, sizeof(l));
+        snprintf(src->errstr, sizeof(src->errstr),
+                 "cannot encode the change at LSN %s (xid %u) of %s.%s: %s", l, chg->pos.xid,
+                 chg->table ? chg->table->schema : "?", chg->table ? chg->table->name : "?", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
+{
+    src->index++;
+    if (src->skip_txn || src->index <= src->skip_upto)
+        return 0;
+    uint32_t relid;
+    char op;
+    pgcdc_row before = {0, NULL}, after = {0, NULL};
+    const pgcdc_row *bp = NULL, *ap = NULL;
+    switch (m->type) {
+    case PGCDC_PGO_INSERT:
+        relid = m->u.insert.relid;
+        op = 'c';
+        after.ncols = m->u.insert.newtup.ncols;
+        after.cols = (const pgcdc_value *)m->u.insert.newtup.cols;
+        ap = &after;
+        break;
+    case PGCDC_PGO_UPDATE:
+        relid = m->u.update.relid;
+        op = 'u';
+        after.ncols = m->u.update.newtup.ncols;
+        after.cols = (const pgcdc_value *)m->u.update.newtup.cols;
+        ap = &after;
+        if (m->u.update.oldkind) {
+            before.ncols = m->u.update.oldtup.ncols;
+            before.cols = (const pgcdc_value *)m->u.update.oldtup.cols;
+            bp = &before;
+        }
+        break;
+    default:
+        relid = m->u.del.relid;
+        op = 'd';
+        before.ncols = m->u.del.oldtup.ncols;
+        before.cols = (const pgcdc_value *)m->u.del.oldtup.cols;
+        bp = &before;
+        break;
+    }
+    const pgcdc_table *t = relcache_get(&src->rels, relid);
+    if (!t) {
+        snprintf(src->errstr, sizeof(src->errstr),
+                 "pgoutput: change for relation %u before its Relation message", relid);
+        return -1;
+    }
+    if (t->captured && !skip_op(src->cfg, op)) {
+        if (ap && ap->ncols != t->ncols) {
+            snprintf(src->errstr, sizeof(src->errstr),
+                     "pgoutput: %s.%s row has %u columns, Relation said %d", t->schema, t->name,
+                     ap->ncols, t->ncols);
+            return -1;
+        }
+        pgcdc_change chg;
+        memset(&chg, 0, sizeof(chg));
+        chg.op = op;
+        chg.table = t;
+        chg.before = bp;
+        chg.after = ap;
+        chg.pos = (pgcdc_position){src->final_lsn, 0, src->index, lsn, src->xid};
+        chg.commit_ts_us = src->commit_ts_us;
+        if (encode(src, &chg) != 0)
+            return -1;
+    }
+    set_pos(src, lsn, 0);
+    return maybe_push(src);
+}
+
+static int on_truncate(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
+{
+    src->index++;
+    if (src->skip_txn || src->index <= src->skip_upto)
+        return 0;
+    for (uint32_t i = 0; i < m->u.truncate.nrels; i++) {
+        const pgcdc_table *t = relcache_get(&src->rels, m->u.truncate.relids[i]);
+        if (!t || !t->captured || skip_op(src->cfg, 't'))
+            continue;
+        pgcdc_change chg;
+        memset(&chg, 0, sizeof(chg));
+        chg.op = 't';
+        chg.table = t;
+        chg.pos = (pgcdc_position){src->final_lsn, 0, src->index, lsn, src->xid};
+        chg.commit_ts_us = src->commit_ts_us;
+        if (encode(src, &chg) != 0)
+            return -1;
+    }
+    set_pos(src, lsn, 0);
+    return maybe_push(src);
+}
+
+static int on_message(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
+{
+    int transactional = m->u.message.flags & 1;
+    pgcdc_change chg;
+    memset(&chg, 0, sizeof(chg));
+    chg.op = 'm';
+    chg.msg_prefix = m->u.message.prefix;
+    chg.msg_content = m->u.message.content;
+    chg.msg_len = m->u.message.len;
+    chg.msg_transactional = transactional;
+    if (transactional && src->in_txn) {
+        src->index++;
+        if (src->skip_txn || src->index <= src->skip_upto)
+            return 0;
+        chg.pos = (pgcdc_position){src->final_lsn, 0, src->index, m->u.message.lsn, src->xid};
+        chg.commit_ts_us = src->commit_ts_us;
+        if (encode(src, &chg) != 0)
+            return -1;
+        set_pos(src, m->u.message.lsn, 0);
+        return maybe_push(src);
+    }
+    /* non-transactional: a transaction of its own at the message's LSN */
+    uint64_t mlsn = m->u.message.lsn ? m->u.message.lsn : lsn;
+    if (mlsn < src->pushed_done)
+        return 0;
+    chg.pos = (pgcdc_position){mlsn, mlsn + 1, 1, mlsn, 0};
+    chg.commit_ts_us = pg_now_us() + PG_EPOCH_OFFSET_US;
+    if (encode(src, &chg) != 0)
+        return -1;
+    pgcdc_batch *b = src->batch;
+    b->pos = chg.pos;
+    b->has_pos = 1;
+    return maybe_push(src);
+}
+
+static int on_commit(pg_source *src, uint64_t commit_lsn, uint64_t end_lsn)
+{
+    if (!src->skip_txn) {
+        src->final_lsn = commit_lsn;
+        set_pos(src, commit_lsn, end_lsn);
+    }
+    src->last_commit_lsn = end_lsn;
+    src->in_txn = 0;
+    return maybe_push(src);
+}
+
+static int dispatch(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn);
+
+/* Spool replay callback: [8-byte LSN][pgoutput message]. */
+static int replay_one(void *ctx, const char *data, size_t len, char *errstr, size_t errstr_size)
+{
+    pg_source *src = ctx;
+    if (len < 9) {
+        snprintf(errstr, errstr_size, "spool: record too short");
+        return -1;
+    }
+    uint64_t lsn = get_u64be(data);
+    pgcdc_pgo_msg m;
+    if (pgcdc_pgo_parse(src->replay_parser, data + 8, len - 8, &m, errstr, errstr_size) != 0)
+        return -1;
+    int rc = dispatch(src, &m, lsn);
+    if (rc < 0)
+        snprintf(errstr, errstr_size, "%s", src->errstr);
+    return rc;
+}
+
+/* Routes one decoded message. Returns 0, 1 (connection trouble), -1. */
+static int dispatch(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
+{
+    switch (m->type) {
+    case PGCDC_PGO_BEGIN:
+        begin_txn(src, m->u.begin.xid, m->u.begin.final_lsn, m->u.begin.commit_ts);
+        return 0;
+    case PGCDC_PGO_COMMIT:
+        return on_commit(src, m->u.commit.commit_lsn, m->u.commit.end_lsn);
+    case PGCDC_PGO_RELATION:
+        return on_relation(src, m);
+    case PGCDC_PGO_TYPE:
+    case PGCDC_PGO_ORIGIN:
+        return 0;
+    case PGCDC_PGO_INSERT:
+    case PGCDC_PGO_UPDATE:
+    case PGCDC_PGO_DELETE:
+        return on_row_change(src, m, lsn);
+    case PGCDC_PGO_TRUNCATE:
+        return on_truncate(src, m, lsn);
+    case PGCDC_PGO_MESSAGE:
+        return on_message(src, m, lsn);
+    case PGCDC_PGO_STREAM_START:
+        src->in_stream = 1;
+        src->stream_xid = m->u.stream_start.xid;
+        return 0;
+    case PGCDC_PGO_STREAM_STOP:
+        src->in_stream = 0;
+        return 0;
+    case PGCDC_PGO_STREAM_ABORT:
+        pgcdc_spool_abort(src->spool, m->u.stream_abort.xid, m->u.stream_abort.subxid);
+        return 0;
+    case PGCDC_PGO_STREAM_COMMIT: {
+        uint32_t xid = m->u.stream_commit.xid;
+        uint64_t commit_lsn = m->u.stream_commit.commit_lsn;
+        uint64_t end_lsn = m->u.stream_commit.end_lsn;
+        begin_txn(src, xid, commit_lsn, m->u.stream_commit.commit_ts);
+        char err[1024];
+        int rc = 0;
+        if (src->skip_txn) {
+            pgcdc_spool_abort(src->spool, xid, xid);
+        } else {
+            rc = pgcdc_spool_replay(src->spool, xid, replay_one, src, err, sizeof(err));
+            if (rc < 0) {
+                if (strcmp(err, src->errstr) != 0)
+                    snprintf(src->errstr, sizeof(src->errstr), "%s", err);
+                return -1;
+            }
+            if (rc > 0)
+                return rc;
+        }
+        return on_commit(src, commit_lsn, end_lsn);
+    }
+    default:
+        snprintf(src->errstr, sizeof(src->errstr), "pgoutput: unexpected message '%c'", m->type);
+        return -1;
+    }
+}
+
+/* One XLogData payload. */
+static int on_xlogdata(pg_source *src, const char *payload, size_t len, uint64_t lsn)
+{
+    pgcdc_pgo_msg m;
+    char err[512];
+    if (pgcdc_pgo_parse(src->parser, payload, len, &m, err, sizeof(err)) != 0) {
+        char l[32];
+        pgcdc_lsn_format(lsn, l, sizeof(l));
+        snprintf(src->errstr, sizeof(src->errstr), "malformed replication message at LSN %s: %s",
+                 l, err);
+        return -1;
+    }
+    if (src->in_stream && m.type != PGCDC_PGO_STREAM_STOP && m.type != PGCDC_PGO_STREAM_START &&
+        m.type != PGCDC_PGO_STREAM_COMMIT && m.type != PGCDC_PGO_STREAM_ABORT) {
+        /* part of an in-progress transaction: hold it until Stream Commit */
+        pgcdc_buf_reset(&src->scratch);
+        pgcdc_buf_reserve(&src->scratch, 8 + len);
+        put_u64be(src->scratch.data, lsn);
+        memcpy(src->scratch.data + 8, payload, len);
+        src->scratch.len = 8 + len;
+        if (pgcdc_spool_append(src->spool, src->stream_xid, m.xid ? m.xid : src->stream_xid,
+                               src->scratch.data, src->scratch.len, src->errstr,
+                               sizeof(src->errstr)) != 0)
+            return -1;
+        return 0;
+    }
+    return dispatch(src, &m, lsn);
+}
+
+/* ---------- connection and session ---------- */
+
+static int exec_repl(PGconn *conn, const char *sql, ExecStatusType want, char *errstr,
+                     size_t errstr_size)
+{
+    PGresult *res = PQexec(conn, sql);
+    int ok = PQresultStatus(res) == want;
+    if (!ok) {
+        snprintf(errstr, errstr_size, "%s: %s", sql, PQresultErrorMessage(res));
+        size_t l = strlen(errstr);
+        while (l && errstr[l - 1] == '\n')
+            errstr[--l] = 0;
+    }
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+static PGconn *connect_replication(pg_source *src)
+{
+    pgcdc_buf ci = PGCDC_BUF_INIT;
+    pgcdc_config_conninfo(src->cfg, 1, &ci);
+    PGconn *conn = PQconnectdb(ci.data);
+    pgcdc_buf_free(&ci);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        pgcdc_buf who = PGCDC_BUF_INIT;
+        pgcdc_config_describe_conn(src->cfg, &who);
+        snprintf(src->errstr, sizeof(src->errstr),
+                 "cannot open a replication connection to %s: %s (the user needs the "
+                 "REPLICATION attribute and pg_hba.conf must allow it)",
+                 who.data, PQerrorMessage(conn));
+        pgcdc_buf_free(&who);
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+/* Makes sure the slot exists, is a pgoutput slot of this database and is
+ * free; creates it when missing (and no offsets say it existed). */
+static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets)
+{
+    pgcdc_slot_info si;
+    const pgcdc_config *cfg = src->cfg;
+    if (pgcdc_catalog_slot_info(&src->cat, cfg->slot_name, &si, src->errstr,
+                                sizeof(src->errstr)) != 0)
+        return -1;
+    if (si.exists) {
+        if (strcmp(si.plugin, "pgoutput") != 0) {
+            snprintf(src->errstr, sizeof(src->errstr),
+                     "replication slot '%s' uses plugin '%s'; pgcdc needs a pgoutput slot: "
+                     "choose another slot.name or drop it (pgcdc slots --drop %s)",
+                     cfg->slot_name, si.plugin, cfg->slot_name);
+            return -1;
+        }
+        if (strcmp(si.database, src->cat.dbname) != 0) {
+            snprintf(src->errstr, sizeof(src->errstr),
+                     "replication slot '%s' belongs to database '%s', not '%s'; choose another "
+                     "slot.name",
+                     cfg->slot_name, si.database, src->cat.dbname);
+            return -1;
+        }
+        if (si.active) {
+            snprintf(src->errstr, sizeof(src->errstr),
+                     "replication slot '%s' is in use by another connection (pid %d): stop the "
+                     "other consumer or choose another slot.name",
+                     cfg->slot_name, si.active_pid);
+            return -1;
+        }
+        if (!strcmp(si.wal_status, "lost")) {
+            snprintf(src->errstr, sizeof(src->errstr),
+                     "replication slot '%s' is invalidated (wal_status = lost): PostgreSQL "
+                     "removed WAL it still needed, so changes were lost. Drop it (pgcdc slots "
+                     "--drop %s), delete %s/offsets.json and start again",
+                     cfg->slot_name, cfg->slot_name, src->data_dir);
+            return -1;
+        }
+        return 0;
+    }
+    if (offsets->done_lsn && !strcmp(offsets->slot, cfg->slot_name)) {
+        char l[32];
+        pgcdc_lsn_format(offsets->done_lsn, l, sizeof(l));
+        snprintf(src->errstr, sizeof(src->errstr),
+                 "replication slot '%s' no longer exists, but %s/offsets.json shows pgcdc "
+                 "streamed from it up to %s: changes after that point are no longer retained. "
+                 "To start over from now, delete %s/offsets.json",
+                 cfg->slot_name, src->data_dir, l, src->data_dir);
+        return -1;
+    }
+    PGconn *conn = connect_replication(src);
+    if (!conn)
+        return -1;
+    char *qslot = PQescapeIdentifier(conn, cfg->slot_name, strlen(cfg->slot_name));
+    pgcdc_buf sql = PGCDC_BUF_INIT;
+    if (src->cat.server_version >= 150000)
+        pgcdc_buf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT 'nothing')",
+                         qslot);
+    else
+        pgcdc_buf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput NOEXPORT_SNAPSHOT",
+                         qslot);
+    int rc = exec_repl(conn, sql.data, PGRES_TUPLES_OK, src->errstr, sizeof(src->errstr));
+    PQfreemem(qslot);
+    pgcdc_buf_free(&sql);
+    PQfinish(conn);
+    if (rc == 0)
+        pgcdc_log_info("source", "created replication slot %s (pgoutput)", cfg->slot_name);
+    return rc;
+}
+
+static int start_streaming(pg_source *src)
+{
+    const pgcdc_config *cfg = src->cfg;
+    src->repl = connect_replication(src);
+    if (!src->repl)
+        return -1;
+    char *qslot = PQescapeIdentifier(src->repl, cfg->slot_name, strlen(cfg->slot_name));
+    char *qpub =
+        PQescapeIdentifier(src->repl, cfg->publication_name, strlen(cfg->publication_name));
+    pgcdc_buf pubs = PGCDC_BUF_INIT, sql = PGCDC_BUF_INIT;
+    for (const char *p = qpub; *p; p++) {
+        if (*p == '\'')
+            pgcdc_buf_putc(&pubs, '\'');
+        pgcdc_buf_putc(&pubs, *p);
+    }
+    uint64_t start = src->pushed_done;
+    pgcdc_buf_printf(&sql, "START_REPLICATION SLOT %s LOGICAL %X/%X (proto_version '%d', "
+                           "publication_names '%s'",
+                     qslot, (unsigned)(start >> 32), (unsigned)start, src->proto, pubs.data);
+    if (src->cat.server_version >= 140000)
+        PGCDC_BUF_LIT(&sql, ", messages 'true'");
+    if (src->proto >= 2 && cfg->streaming)
+        PGCDC_BUF_LIT(&sql, ", streaming 'on'");
+    pgcdc_buf_putc(&sql, ')');
+    PQfreemem(qslot);
+    PQfreemem(qpub);
+    int rc = exec_repl(src->repl, sql.data, PGRES_COPY_BOTH, src->errstr, sizeof(src->errstr));
+    pgcdc_buf_free(&pubs);
+    pgcdc_buf_free(&sql);
+    if (rc != 0) {
+        PQfinish(src->repl);
+        src->repl = NULL;
+        return -1;
+    }
+    char l[32];
+    pgcdc_lsn_format(start, l, sizeof(l));
+    pgcdc_log_info("source", "streaming from slot %s at %s (pgoutput protocol %d%s)",
+                   cfg->slot_name, l, src->proto,
+                   src->proto >= 2 && cfg->streaming ? ", streaming in-progress transactions" : "");
+    src->parser = pgcdc_pgo_parser_new(src->proto);
+    src->replay_parser = pgcdc_pgo_parser_new(src->proto);
+    if (!src->parser || !src->replay_parser) {
+        snprintf(src->errstr, sizeof(src->errstr), "source: out of memory");
+        return -1;
+    }
+    pgcdc_pgo_set_in_stream(src->replay_parser, 1);
+    src->last_status_us = mono_us();
+    return 0;
+}
+
+/* Forgets everything tied to one replication connection. */
+static void end_session(pg_source *src)
+{
+    if (src->repl) {
+        PQfinish(src->repl);
+        src->repl = NULL;
+    }
+    pgcdc_pgo_parser_free(src->parser);
+    pgcdc_pgo_parser_free(src->replay_parser);
+    src->parser = src->replay_parser = NULL;
+    relcache_clear(&src->rels);
+    pgcdc_spool_free(src->spool);
+    src->spool = pgcdc_spool_new(src->data_dir, (uint64_t)src->cfg->spill_bytes);
+    /* unpushed records will be streamed again */
+    pgcdc_batch_reset(src->batch);
+    src->in_txn = src->in_stream = 0;
+}
+
+/*
+ * Streams until stop (0), a lost connection (1) or a fatal error (-1).
+ */
+static int stream_loop(pg_source *src)
+{
+    int since_check = 0;
+    for (;;) {
+        if (*src->stop)
+            return 0;
+        char *buf = NULL;
+        int n = PQgetCopyData(src->repl, &buf, 1);
+        if (n > 0) {
+            int rc = 0;
+            if (buf[0] == 'w' && n >= 25) {
+                uint64_t start = get_u64be(buf + 1);
+                uint64_t end = get_u64be(buf + 9);
+                if (end > src->received_lsn)
+                    src->received_lsn = end;
+                rc = on_xlogdata(src, buf + 25, (size_t)n - 25, start);
+            } else if (buf[0] == 'k' && n >= 18) {
+                uint64_t wal_end = get_u64be(buf + 1);
+                int reply = buf[17];
+                if (wal_end > src->received_lsn)
+                    src->received_lsn = wal_end;
+                /* nothing of ours is in flight: the slot can move past WAL
+                 * that held no captured change */
+                if (!src->in_txn && !src->in_stream && src->batch->nrecords == 0 &&
+                    !src->batch->has_pos && pgcdc_spool_count(src->spool) == 0 &&
+                    pgcdc_pipeline_idle(src->pipe) && wal_end > src->pushed_done) {
+                    src->pushed_done = wal_end;
+                    src->pushed_partial_commit = src->pushed_partial_index = 0;
+                    if (pgcdc_pipeline_advance_idle(src->pipe, wal_end, src->errstr,
+                                                    sizeof(src->errstr)) != 0)
+                        rc = -1;
+                }
+                if (rc == 0 && reply)
+                    rc = send_status(src, 1);
+            } else {
+                snprintf(src->errstr, sizeof(src->errstr),
+                         "unexpected replication message type '%c' (%d bytes)", buf[0], n);
+                rc = -1;
+            }
+            PQfreemem(buf);
+            if (rc != 0)
+                return rc;
+            if (++since_check >= 256) {
+                since_check = 0;
+                if (send_status(src, 0) != 0)
+                    return 1;
+                log_stats(src, 0);
+                if (pgcdc_pipeline_failed(src->pipe, src->errstr, sizeof(src->errstr)))
+                    return -1;
+            }
+            continue;
+        }
+        if (n == 0) {
+            /* drained the socket: hand over what we have, then wait */
+            int rc = push_batch(src);
+            if (rc != 0)
+                return rc;
+            if (send_status(src, 0) != 0)
+                return 1;
+            log_stats(src, 0);
+            if (pgcdc_pipeline_failed(src->pipe, src->errstr, sizeof(src->errstr)))
+                return -1;
+            int fd = PQsocket(src->repl);
+            fd_set rfds;
+            FD_ZERO(&rfds);
+            FD_SET(fd, &rfds);
+            struct timeval tv = {0, 100000};
+            if (select(fd + 1, &rfds, NULL, NULL, &tv) < 0 && errno != EINTR) {
+                snprintf(src->errstr, sizeof(src->errstr), "select: %s", strerror(errno));
+                return 1;
+            }
+            if (!PQconsumeInput(src->repl)) {
+                snprintf(src->errstr, sizeof(src->errstr), "replication connection lost: %s",
+                         PQerrorMessage(src->repl));
+                return 1;
+            }
+            continue;
+        }
+        /* -1: the server ended COPY; -2: error */
+        PGresult *res = PQgetResult(src->repl);
+        snprintf(src->errstr, sizeof(src->errstr), "replication stream ended: %s",
+                 res ? PQresultErrorMessage(res) : PQerrorMessage(src->repl));
+        PQclear(res);
+        return 1;
+    }
+}
+
+static int check_snapshot_mode(pg_source *src)
+{
+    switch (src->cfg->snapshot_mode) {
+    case PGCDC_SNAPSHOT_NO_DATA:
+        return 0;
+    case PGCDC_SNAPSHOT_UNSET:
+        pgcdc_log_warn("source", "snapshot.mode is not set: streaming changes from the slot's "
+                                 "position only; rows that existed before are not copied "
+                                 "(set snapshot.mode=no_data to silence this warning)");
+        return 0;
+    default:
+        snprintf(src->errstr, sizeof(src->errstr),
+                 "snapshot.mode: this pgcdc build streams changes only and cannot copy existing "
+                 "rows yet; set snapshot.mode=no_data (alias never)");
+        return -1;
+    }
+}
+
+int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir,
+                        volatile sig_atomic_t *stop, char *errstr, size_t errstr_size)
+{
+    pg_source src_storage, *src = &src_storage;
+    memset(src, 0, sizeof(*src));
+    src->cfg = cfg;
+    src->data_dir = data_dir;
+    src->stop = stop;
+    int rc = -1;
+    pgcdc_offsets offsets;
+
+    if (check_snapshot_mode(src) != 0)
+        goto out;
+    src->filter = pgcdc_filter_new(cfg, src->errstr, sizeof(src->errstr));
+    if (!src->filter)
+        goto out;
+    if (pgcdc_catalog_connect(&src->cat, cfg, src->errstr, sizeof(src->errstr)) != 0)
+        goto out;
+    if (src->cat.server_version < 100000) {
+        snprintf(src->errstr, sizeof(src->errstr),
+                 "PostgreSQL %d is too old: pgoutput needs PostgreSQL 10 or newer",
+                 src->cat.server_version / 10000);
+        goto out;
+    }
+    if (pgcdc_catalog_check_wal_level(&src->cat, src->errstr, sizeof(src->errstr)) != 0)
+        goto out;
+    src->proto = pgcdc_pg_proto_for_server(cfg, src->cat.server_version);
+    if (pgcdc_catalog_ensure_publication(&src->cat, cfg, src->filter, src->errstr,
+                                         sizeof(src->errstr)) != 0)
+        goto out;
+    int found = pgcdc_offsets_load(data_dir, &offsets, src->errstr, sizeof(src->errstr));
+    if (found < 0)
+        goto out;
+    if (found && strcmp(offsets.slot, cfg->slot_name) != 0) {
+        pgcdc_log_warn("source", "%s/offsets.json belongs to slot '%s', not '%s': ignoring it",
+                       data_dir, offsets.slot, cfg->slot_name);
+        memset(&offsets, 0, sizeof(offsets));
+    }
+    if (ensure_slot(src, &offsets) != 0)
+        goto out;
+    if (pgcdc_debezium_init(&src->enc, cfg, src->cat.dbname, src->errstr,
+                            sizeof(src->errstr)) != 0)
+        goto out;
+    src->enc_ready = 1;
+    src->pushed_done = offsets.done_lsn;
+    src->pushed_partial_commit = offsets.partial_commit_lsn;
+    src->pushed_partial_index = offsets.partial_index;
+    src->pipe = pgcdc_pipeline_new(cfg, data_dir, &offsets, src->errstr, sizeof(src->errstr));
+    if (!src->pipe)
+        goto out;
+    src->batch = pgcdc_pipeline_batch_get(src->pipe);
+    src->spool = pgcdc_spool_new(data_dir, (uint64_t)cfg->spill_bytes);
+    if (!src->spool) {
+        snprintf(src->errstr, sizeof(src->errstr), "source: out of memory");
+        goto out;
+    }
+
+    int backoff_ms = 1000;
+    for (;;) {
+        if (start_streaming(src) != 0) {
+            if (!src->streaming_started)
+                goto out; /* first start: report the configuration problem */
+            pgcdc_log_warn("source", "%s; retrying in %d ms", src->errstr, backoff_ms);
+        } else {
+            src->streaming_started = 1;
+            backoff_ms = 1000;
+            int r = stream_loop(src);
+            if (r == 0)
+                break; /* stop requested */
+            if (r < 0)
+                goto out;
+            pgcdc_log_warn("source", "%s; reconnecting in %d ms", src->errstr, backoff_ms);
+        }
+        end_session(src);
+        for (int waited = 0; waited < backoff_ms && !*stop; waited += 100)
+            usleep(100000);
+        if (*stop)
+            break;
+        backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
+        /* the catalog connection may have died with the server */
+        if (PQstatus(src->cat.conn) != CONNECTION_OK)
+            PQreset(src->cat.conn);
+    }
+
+    /* clean stop: everything pushed is drained and confirmed */
+    pgcdc_log_info("source", "stopping: draining sinks");
+    if (push_batch(src) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (src->pipe) {
+        char perr[512];
+        if (src->batch && rc != 0)
+            pgcdc_batch_reset(src->batch);
+        if (src->batch) {
+            /* an unpushed batch is just freed */
+            pgcdc_buf_free(&src->batch->data);
+            free(src->batch);
+            src->batch = NULL;
+        }
+        int pr = pgcdc_pipeline_close(src->pipe, perr, sizeof(perr));
+        if (pr != 0 && rc == 0) {
+            snprintf(src->errstr, sizeof(src->errstr), "%s", perr);
+            rc = -1;
+        }
+        if (rc == 0 && src->repl) {
+            src->sent_flush = 0;
+            send_status(src, 1);
+            PQputCopyEnd(src->repl, NULL);
+            char l[32];
+            pgcdc_lsn_format(pgcdc_pipeline_confirmed_lsn(src->pipe), l, sizeof(l));
+            pgcdc_log_info("source", "stopped; confirmed flush LSN %s", l);
+        }
+        log_stats(src, 1);
+        pgcdc_pipeline_free(src->pipe);
+    }
+    if (rc != 0)
+        snprintf(errstr, errstr_size, "%s", src->errstr);
+    if (src->repl)
+        PQfinish(src->repl);
+    pgcdc_pgo_parser_free(src->parser);
+    pgcdc_pgo_parser_free(src->replay_parser);
+    relcache_clear(&src->rels);
+    pgcdc_spool_free(src->spool);
+    if (src->enc_ready)
+        pgcdc_debezium_free(&src->enc);
+    pgcdc_filter_free(src->filter);
+    if (src->cat.conn)
+        pgcdc_catalog_close(&src->cat);
+    pgcdc_buf_free(&src->scratch);
+    return rc;
+}

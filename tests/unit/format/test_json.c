@@ -1,0 +1,332 @@
+/*
+ * test_json.c - unit tests for the hot-path JSON writer: string escaping as
+ * Jackson does it, the invalid-UTF-8 replacement policy, Java
+ * Double.toString / Float.toString number formatting, and base64.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "format/json.h"
+#include "test.h"
+
+static pgcdc_buf out = PGCDC_BUF_INIT;
+
+/* Escapes `len` bytes of s and returns the JSON text. */
+static const char *str_n(const char *s, size_t len)
+{
+    pgcdc_buf_reset(&out);
+    pgcdc_json_str(&out, s, len);
+    return out.data;
+}
+
+static const char *str(const char *s)
+{
+    return str_n(s, strlen(s));
+}
+
+static const char *dbl(double v)
+{
+    pgcdc_buf_reset(&out);
+    pgcdc_json_double(&out, v);
+    return out.data;
+}
+
+static const char *flt(float v)
+{
+    pgcdc_buf_reset(&out);
+    pgcdc_json_float(&out, v);
+    return out.data;
+}
+
+static const char *b64(const void *p, size_t len)
+{
+    pgcdc_buf_reset(&out);
+    pgcdc_json_base64(&out, p, len);
+    return out.data;
+}
+
+#define FFFD "\xEF\xBF\xBD"
+
+static void test_str_plain(void)
+{
+    CHECK_STR(str(""), "\"\"");
+    CHECK_STR(str("hello"), "\"hello\"");
+    CHECK_STR(str("a b"), "\"a b\"");
+    /* '/' is not escaped (Jackson leaves it), DEL is not a control char */
+    CHECK_STR(str("a/b"), "\"a/b\"");
+    CHECK_STR(str("x\x7fy"), "\"x\x7fy\"");
+    CHECK_STR(str("~!@#$%^&*()_+{}[]|:;'<>,.?"), "\"~!@#$%^&*()_+{}[]|:;'<>,.?\"");
+    /* appends, does not replace */
+    pgcdc_buf_reset(&out);
+    pgcdc_buf_puts(&out, "k:");
+    pgcdc_json_cstr(&out, "v");
+    CHECK_STR(out.data, "k:\"v\"");
+    CHECK_INT(out.len, 5);
+}
+
+static void test_str_escapes(void)
+{
+    CHECK_STR(str("\""), "\"\\\"\"");
+    CHECK_STR(str("\\"), "\"\\\\\"");
+    CHECK_STR(str("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    CHECK_STR(str("\b"), "\"\\b\"");
+    CHECK_STR(str("\f"), "\"\\f\"");
+    CHECK_STR(str("\n"), "\"\\n\"");
+    CHECK_STR(str("\r"), "\"\\r\"");
+    CHECK_STR(str("\t"), "\"\\t\"");
+    CHECK_STR(str("l1\nl2\r\n\tx"), "\"l1\\nl2\\r\\n\\tx\"");
+    /* other control characters: \u00XX with lower-case hex */
+    CHECK_STR(str_n("\0", 1), "\"\\u0000\"");
+    CHECK_STR(str("\x01"), "\"\\u0001\"");
+    CHECK_STR(str("\x0b"), "\"\\u000b\"");
+    CHECK_STR(str("\x0e"), "\"\\u000e\"");
+    CHECK_STR(str("\x1a"), "\"\\u001a\"");
+    CHECK_STR(str("\x1f"), "\"\\u001f\"");
+    CHECK_STR(str("\x1b[0m"), "\"\\u001b[0m\"");
+    CHECK_STR(str_n("a\0b", 3), "\"a\\u0000b\"");
+
+    /* every control character, checked against the rule */
+    for (int c = 0; c < 0x20; c++) {
+        char in = (char)c;
+        const char *got = str_n(&in, 1);
+        char want[16];
+        switch (c) {
+        case '\b':
+            strcpy(want, "\"\\b\"");
+            break;
+        case '\f':
+            strcpy(want, "\"\\f\"");
+            break;
+        case '\n':
+            strcpy(want, "\"\\n\"");
+            break;
+        case '\r':
+            strcpy(want, "\"\\r\"");
+            break;
+        case '\t':
+            strcpy(want, "\"\\t\"");
+            break;
+        default:
+            snprintf(want, sizeof(want), "\"\\u%04x\"", c);
+        }
+        CHECK_STR(got, want);
+    }
+    /* printable ASCII other than " and \ passes through */
+    for (int c = 0x20; c < 0x80; c++) {
+        if (c == '"' || c == '\\')
+            continue;
+        char in = (char)c;
+        char want[4] = {'"', (char)c, '"', 0};
+        CHECK_STR(str_n(&in, 1), want);
+    }
+}
+
+static void test_str_utf8_valid(void)
+{
+    /* 2-byte (é, U+0080, U+07FF) */
+    CHECK_STR(str("caf\xC3\xA9"), "\"caf\xC3\xA9\"");
+    CHECK_STR(str("\xC2\x80"), "\"\xC2\x80\"");
+    CHECK_STR(str("\xDF\xBF"), "\"\xDF\xBF\"");
+    /* 3-byte (€, U+0800, U+FFFF, U+D7FF, U+E000) */
+    CHECK_STR(str("\xE2\x82\xAC"), "\"\xE2\x82\xAC\"");
+    CHECK_STR(str("\xE0\xA0\x80"), "\"\xE0\xA0\x80\"");
+    CHECK_STR(str("\xEF\xBF\xBF"), "\"\xEF\xBF\xBF\"");
+    CHECK_STR(str("\xED\x9F\xBF"), "\"\xED\x9F\xBF\"");
+    CHECK_STR(str("\xEE\x80\x80"), "\"\xEE\x80\x80\"");
+    /* 4-byte (emoji, U+10000, U+10FFFF) */
+    CHECK_STR(str("\xF0\x9F\x98\x80"), "\"\xF0\x9F\x98\x80\"");
+    CHECK_STR(str("\xF0\x90\x80\x80"), "\"\xF0\x90\x80\x80\"");
+    CHECK_STR(str("\xF4\x8F\xBF\xBF"), "\"\xF4\x8F\xBF\xBF\"");
+    /* mixed with escapes */
+    CHECK_STR(str("\xC3\xA9\"\n\xE2\x82\xAC"), "\"\xC3\xA9\\\"\\n\xE2\x82\xAC\"");
+    /* U+FFFD itself is valid */
+    CHECK_STR(str(FFFD), "\"" FFFD "\"");
+}
+
+static void test_str_utf8_invalid(void)
+{
+    /* lone continuation bytes */
+    CHECK_STR(str("\x80"), "\"" FFFD "\"");
+    CHECK_STR(str("a\xBFz"), "\"a" FFFD "z\"");
+    CHECK_STR(str("\x80\x80"), "\"" FFFD FFFD "\"");
+    /* overlong encodings */
+    CHECK_STR(str_n("\xC0\x80", 2), "\"" FFFD FFFD "\"");
+    CHECK_STR(str("\xC1\xBF"), "\"" FFFD FFFD "\"");
+    CHECK_STR(str("\xE0\x80\x80"), "\"" FFFD FFFD FFFD "\"");
+    CHECK_STR(str("\xE0\x9F\xBF"), "\"" FFFD FFFD FFFD "\"");
+    CHECK_STR(str("\xF0\x80\x80\x80"), "\"" FFFD FFFD FFFD FFFD "\"");
+    CHECK_STR(str("\xF0\x8F\xBF\xBF"), "\"" FFFD FFFD FFFD FFFD "\"");
+    /* UTF-16 surrogates */
+    CHECK_STR(str("\xED\xA0\x80"), "\"" FFFD FFFD FFFD "\"");
+    CHECK_STR(str("\xED\xBF\xBF"), "\"" FFFD FFFD FFFD "\"");
+    /* above U+10FFFF and bytes that never occur */
+    CHECK_STR(str("\xF4\x90\x80\x80"), "\"" FFFD FFFD FFFD FFFD "\"");
+    CHECK_STR(str("\xF5\x80\x80\x80"), "\"" FFFD FFFD FFFD FFFD "\"");
+    CHECK_STR(str("\xF8"), "\"" FFFD "\"");
+    CHECK_STR(str("\xFF"), "\"" FFFD "\"");
+    CHECK_STR(str("\xFE"), "\"" FFFD "\"");
+    /* truncated sequences at the end */
+    CHECK_STR(str("a\xC3"), "\"a" FFFD "\"");
+    CHECK_STR(str("a\xE2\x82"), "\"a" FFFD FFFD "\"");
+    CHECK_STR(str("a\xE2"), "\"a" FFFD "\"");
+    CHECK_STR(str("a\xF0\x9F\x98"), "\"a" FFFD FFFD FFFD "\"");
+    /* truncated sequence followed by ASCII or a valid sequence */
+    CHECK_STR(str("\xC3z"), "\"" FFFD "z\"");
+    CHECK_STR(str("\xE2\x82z"), "\"" FFFD FFFD "z\"");
+    CHECK_STR(str("\xE2\xC3\xA9"), "\"" FFFD "\xC3\xA9\"");
+    /* invalid followed by a control character that must still be escaped */
+    CHECK_STR(str("\xFF\n"), "\"" FFFD "\\n\"");
+    /* a valid sequence cut by the length argument is invalid */
+    CHECK_STR(str_n("\xC3\xA9", 1), "\"" FFFD "\"");
+    CHECK_STR(str_n("\xE2\x82\xAC", 2), "\"" FFFD FFFD "\"");
+
+    /* output of any byte string is valid UTF-8 */
+    unsigned char all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (unsigned char)i;
+    str_n((const char *)all, sizeof(all));
+    CHECK(pgcdc_utf8_valid(out.data, out.len));
+    CHECK(out.data[0] == '"' && out.data[out.len - 1] == '"');
+    CHECK_INT(strlen(out.data), out.len); /* no raw NUL */
+}
+
+static void test_utf8_valid(void)
+{
+    CHECK_INT(pgcdc_utf8_valid("", 0), 1);
+    CHECK_INT(pgcdc_utf8_valid("abc", 3), 1);
+    CHECK_INT(pgcdc_utf8_valid("a\0b", 3), 1);
+    CHECK_INT(pgcdc_utf8_valid("\xC3\xA9", 2), 1);
+    CHECK_INT(pgcdc_utf8_valid("\xE2\x82\xAC", 3), 1);
+    CHECK_INT(pgcdc_utf8_valid("\xF0\x9F\x98\x80", 4), 1);
+    CHECK_INT(pgcdc_utf8_valid("\xF4\x8F\xBF\xBF", 4), 1);
+    CHECK_INT(pgcdc_utf8_valid("\xED\x9F\xBF", 3), 1);
+    CHECK_INT(pgcdc_utf8_valid("\x7f", 1), 1);
+
+    CHECK_INT(pgcdc_utf8_valid("\x80", 1), 0);
+    CHECK_INT(pgcdc_utf8_valid("\xC0\x80", 2), 0);
+    CHECK_INT(pgcdc_utf8_valid("\xC1\xBF", 2), 0);
+    CHECK_INT(pgcdc_utf8_valid("\xE0\x80\x80", 3), 0);
+    CHECK_INT(pgcdc_utf8_valid("\xED\xA0\x80", 3), 0);
+    CHECK_INT(pgcdc_utf8_valid("\xF0\x80\x80\x80", 4), 0);
+    CHECK_INT(pgcdc_utf8_valid("\xF4\x90\x80\x80", 4), 0);
+    CHECK_INT(pgcdc_utf8_valid("\xF5\x80\x80\x80", 4), 0);
+    CHECK_INT(pgcdc_utf8_valid("\xFF", 1), 0);
+    /* truncated by len */
+    CHECK_INT(pgcdc_utf8_valid("\xC3\xA9", 1), 0);
+    CHECK_INT(pgcdc_utf8_valid("\xE2\x82\xAC", 2), 0);
+    CHECK_INT(pgcdc_utf8_valid("\xF0\x9F\x98\x80", 3), 0);
+    /* bad continuation */
+    CHECK_INT(pgcdc_utf8_valid("\xC3\x41", 2), 0);
+    CHECK_INT(pgcdc_utf8_valid("\xE2\x82\x41", 3), 0);
+    /* invalid byte after valid text */
+    CHECK_INT(pgcdc_utf8_valid("abc\xC3\xA9\x80", 6), 0);
+}
+
+static void test_double(void)
+{
+    CHECK_STR(dbl(1.0), "1.0");
+    CHECK_STR(dbl(0.1), "0.1");
+    CHECK_STR(dbl(100.0), "100.0");
+    CHECK_STR(dbl(1.0e7), "1.0E7");
+    CHECK_STR(dbl(1.234e-5), "1.234E-5");
+    CHECK_STR(dbl(0.001), "0.001");
+    CHECK_STR(dbl(9999999.0), "9999999.0");
+    CHECK_STR(dbl(1.0e-4), "1.0E-4");
+    CHECK_STR(dbl(-0.0), "-0.0");
+    CHECK_STR(dbl(0.0), "0.0");
+    CHECK_STR(dbl(NAN), "\"NaN\"");
+    CHECK_STR(dbl(INFINITY), "\"Infinity\"");
+    CHECK_STR(dbl(-INFINITY), "\"-Infinity\"");
+    CHECK_STR(dbl(DBL_MAX), "1.7976931348623157E308");
+    CHECK_STR(dbl(123456.789), "123456.789");
+    CHECK_STR(dbl(-1.5), "-1.5");
+    CHECK_STR(dbl(-123.0), "-123.0");
+    CHECK_STR(dbl(0.5), "0.5");
+    CHECK_STR(dbl(3.141592653589793), "3.141592653589793");
+    CHECK_STR(dbl(1.0e21), "1.0E21");
+    CHECK_STR(dbl(1.5e300), "1.5E300");
+    CHECK_STR(dbl(-2.5e-10), "-2.5E-10");
+    CHECK_STR(dbl(12345678.0), "1.2345678E7");
+    CHECK_STR(dbl(0.0012), "0.0012");
+    CHECK_STR(dbl(0.30000000000000004), "0.30000000000000004");
+    CHECK_STR(dbl(DBL_MIN), "2.2250738585072014E-308");
+    CHECK_STR(dbl(9007199254740993.0), "9.007199254740992E15");
+    CHECK_STR(dbl(2e-323), "2.0E-323");
+    CHECK_STR(dbl(9.999999999999998e-4), "9.999999999999998E-4");
+}
+
+/*
+ * Java prints Double.MIN_VALUE as 4.9E-324: when the shortest decimal has
+ * one digit, Double.toString picks the closest decimal of length 2
+ * (JDK 19+ javadoc; older JDKs print the same). Kept separate so a failure
+ * is easy to spot.
+ */
+static void test_double_min_subnormal(void)
+{
+    CHECK_STR(dbl(4.9e-324), "4.9E-324");
+    CHECK_STR(dbl(-4.9e-324), "-4.9E-324");
+    CHECK_STR(flt(1.4e-45f), "1.4E-45"); /* Float.MIN_VALUE */
+}
+
+static void test_float(void)
+{
+    CHECK_STR(flt(0.1f), "0.1");
+    CHECK_STR(flt(1.0e10f), "1.0E10");
+    CHECK_STR(flt(1.0f), "1.0");
+    CHECK_STR(flt(-2.5f), "-2.5");
+    CHECK_STR(flt(3.4028235e38f), "3.4028235E38");
+    CHECK_STR(flt(1.1f), "1.1");
+    CHECK_STR(flt(0.0f), "0.0");
+    CHECK_STR(flt(-0.0f), "-0.0");
+    CHECK_STR(flt(NAN), "\"NaN\"");
+    CHECK_STR(flt(-INFINITY), "\"-Infinity\"");
+    CHECK_STR(flt(1.0e-5f), "1.0E-5");
+    CHECK_STR(flt(16777216.0f), "1.6777216E7");
+    CHECK_STR(flt(123.456f), "123.456");
+}
+
+static void test_base64(void)
+{
+    CHECK_STR(b64("", 0), "\"\"");
+    CHECK_STR(b64("f", 1), "\"Zg==\"");
+    CHECK_STR(b64("fo", 2), "\"Zm8=\"");
+    CHECK_STR(b64("foo", 3), "\"Zm9v\"");
+    CHECK_STR(b64("foob", 4), "\"Zm9vYg==\"");
+    CHECK_STR(b64("fooba", 5), "\"Zm9vYmE=\"");
+    CHECK_STR(b64("foobar", 6), "\"Zm9vYmFy\"");
+    /* binary, incl. NUL and bytes that map to + and / */
+    static const unsigned char bin[] = {0x00, 0xFF, 0xFE, 0xFB, 0xEF, 0x10, 0x80};
+    CHECK_STR(b64(bin, sizeof(bin)), "\"AP/+++8QgA==\"");
+    static const unsigned char zero[3] = {0, 0, 0};
+    CHECK_STR(b64(zero, 3), "\"AAAA\"");
+    CHECK_STR(b64(zero, 1), "\"AA==\"");
+    static const unsigned char ff[3] = {0xFF, 0xFF, 0xFF};
+    CHECK_STR(b64(ff, 3), "\"////\"");
+    /* appends, NUL-terminated, correct length for a larger input */
+    unsigned char big[1000];
+    for (int i = 0; i < 1000; i++)
+        big[i] = (unsigned char)(i * 7);
+    pgcdc_buf_reset(&out);
+    pgcdc_buf_puts(&out, "x");
+    pgcdc_json_base64(&out, big, sizeof(big));
+    CHECK_INT(out.len, 1 + 2 + (1000 + 2) / 3 * 4);
+    CHECK_INT(strlen(out.data), out.len);
+    CHECK(out.data[0] == 'x' && out.data[1] == '"' && out.data[out.len - 1] == '"');
+}
+
+int main(void)
+{
+    TEST_RUN(test_str_plain);
+    TEST_RUN(test_str_escapes);
+    TEST_RUN(test_str_utf8_valid);
+    TEST_RUN(test_str_utf8_invalid);
+    TEST_RUN(test_utf8_valid);
+    TEST_RUN(test_double);
+    TEST_RUN(test_double_min_subnormal);
+    TEST_RUN(test_float);
+    TEST_RUN(test_base64);
+    pgcdc_buf_free(&out);
+    TEST_DONE();
+}
