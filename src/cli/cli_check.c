@@ -111,8 +111,8 @@ int pgcdc_cli_check(int argc, char **argv)
         printf("privileges: note: creating publication %s needs CREATE on the database (or "
                "create it yourself and set publication.autocreate.mode=disabled)\n",
                cfg.publication_name);
-    printf("replication slots: %d of %d used; WAL senders: %d of %d used\n", used_slots,
-           max_slots, used_senders, max_senders);
+    printf("replication slots: %d of %d used; WAL senders: %d of %d used\n", used_slots, max_slots,
+           used_senders, max_senders);
 
     pgcdc_slot_info si;
     if (pgcdc_catalog_slot_info(&cat, cfg.slot_name, &si, err, sizeof(err)) == 0) {

@@ -89,8 +89,8 @@ int pgcdc_cli_run(int argc, char **argv)
     pgcdc_buf who = PGCDC_BUF_INIT;
     pgcdc_config_describe_conn(&cfg, &who);
     pgcdc_log_info("run", "pgcdc %s: %s, slot %s, publication %s, topic prefix %s, data dir %s",
-                   PGCDC_VERSION, who.data, cfg.slot_name, cfg.publication_name,
-                   cfg.topic_prefix, dir);
+                   PGCDC_VERSION, who.data, cfg.slot_name, cfg.publication_name, cfg.topic_prefix,
+                   dir);
     pgcdc_buf_free(&who);
 
     char err[1024];

@@ -20,13 +20,15 @@ typedef struct pgcdc_buf {
     size_t cap;
 } pgcdc_buf;
 
-#define PGCDC_BUF_INIT {NULL, 0, 0}
+#define PGCDC_BUF_INIT                                                                             \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Slow path of pgcdc_buf_reserve: grows the allocation. */
 void pgcdc_buf_grow(pgcdc_buf *buf, size_t need);
 void pgcdc_buf_free(pgcdc_buf *buf);
-void pgcdc_buf_printf(pgcdc_buf *buf, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void pgcdc_buf_printf(pgcdc_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Ensures room for `n` more bytes plus the terminating NUL. */
 static inline void pgcdc_buf_reserve(pgcdc_buf *buf, size_t n)

@@ -65,7 +65,7 @@ typedef struct pgcdc_batch {
     pgcdc_position pos; /* position to confirm once this batch is acknowledged */
     int has_pos;        /* pos is meaningful */
     struct pgcdc_batch *next;
-    int pending;        /* sinks that have not acknowledged it yet */
+    int pending; /* sinks that have not acknowledged it yet */
 } pgcdc_batch;
 
 void pgcdc_batch_reset(pgcdc_batch *batch);

@@ -8,6 +8,7 @@
  * from the table and values from users take the same code path.
  */
 #include "core/config.h"
+#include "core/filter.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -217,19 +218,15 @@ static int check_publication_name(const char *key, const char *value, char *errs
 static int check_regex_list(const char *key, const char *value, char *errstr, size_t n)
 {
     (void)key;
-    pgcdc_buf item = PGCDC_BUF_INIT, anchored = PGCDC_BUF_INIT;
+    pgcdc_buf item = PGCDC_BUF_INIT;
     const char *pos = value;
     int rc = 0;
 
     while (pgcdc_config_list_next(&pos, &item)) {
         /* Compiled as the filter will use it: anchored to a full match. */
-        pgcdc_buf_reset(&anchored);
-        pgcdc_buf_printf(&anchored, "^(%s)$", item.data);
         regex_t re;
-        int e = regcomp(&re, anchored.data, REG_EXTENDED | REG_NOSUB);
-        if (e != 0) {
-            char msg[128], shown[128];
-            regerror(e, &re, msg, sizeof(msg));
+        char msg[128], shown[128];
+        if (pgcdc_regex_full_compile(&re, item.data, msg, sizeof(msg)) != 0) {
             pgcdc_cfg_show(NULL, item.data, item.len, shown, sizeof(shown));
             errf(errstr, n, "invalid regular expression '%s' (%s; POSIX extended syntax expected)",
                  shown, msg);
@@ -240,7 +237,6 @@ static int check_regex_list(const char *key, const char *value, char *errstr, si
     }
 cleanup:
     pgcdc_buf_free(&item);
-    pgcdc_buf_free(&anchored);
     return rc;
 }
 
@@ -1156,6 +1152,11 @@ void pgcdc_config_conninfo(const pgcdc_config *cfg, int replication, pgcdc_buf *
         conninfo_pair(out, &first, "sslmode", cfg->db_sslmode);
     conninfo_pair(out, &first, "application_name", "pgcdc");
     conninfo_pair(out, &first, "fallback_application_name", "pgcdc");
+    /* The text forms of values are parsed by src/format/pgtypes*.c: pin the
+     * settings that shape them, whatever the server or role defaults are. */
+    conninfo_pair(out, &first, "options",
+                  "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3 "
+                  "-c lc_monetary=C -c timezone=UTC");
     if (replication)
         conninfo_pair(out, &first, "replication", "database");
 }

@@ -52,8 +52,8 @@ typedef struct pgcdc_table {
     pgcdc_column *cols; /* in the source's column order (matches pgcdc_row) */
     int nkeys;
     /* precomputed by pgcdc_debezium_table_prepare() */
-    pgcdc_buf key_head;   /* up to the key payload's opening brace */
-    pgcdc_buf value_head; /* up to the value payload's opening brace */
+    pgcdc_buf key_head;    /* up to the key payload's opening brace */
+    pgcdc_buf value_head;  /* up to the value payload's opening brace */
     pgcdc_buf source_tail; /* ,"schema":..,"table":.. within the source block */
 } pgcdc_table;
 
@@ -66,7 +66,7 @@ typedef struct pgcdc_change {
     const pgcdc_row *before; /* NULL: none */
     const pgcdc_row *after;  /* NULL: none */
     pgcdc_position pos;
-    int64_t commit_ts_us; /* Unix epoch microseconds */
+    int64_t commit_ts_us;     /* Unix epoch microseconds */
     uint64_t last_commit_lsn; /* for source.sequence; 0 = unknown */
     const char *snapshot;     /* "false", "true", "first", "last", ... */
     /* logical decoding messages (op 'm') */

@@ -18,6 +18,54 @@ struct pgcdc_filter {
     re_list schema_in, schema_ex, table_in, table_ex, column_in, column_ex;
 };
 
+/* Whether parentheses outside bracket expressions and escapes balance. */
+static int parens_balanced(const char *p)
+{
+    int depth = 0;
+    for (; *p; p++) {
+        if (*p == '\\') {
+            if (!p[1])
+                return 0;
+            p++;
+        } else if (*p == '[') {
+            /* a bracket expression: ']' right after '[' or '[^' is literal */
+            p++;
+            if (*p == '^')
+                p++;
+            if (*p == ']')
+                p++;
+            while (*p && *p != ']')
+                p++;
+            if (!*p)
+                return 0;
+        } else if (*p == '(') {
+            depth++;
+        } else if (*p == ')') {
+            if (--depth < 0)
+                return 0;
+        }
+    }
+    return depth == 0;
+}
+
+int pgcdc_regex_full_compile(regex_t *re, const char *item, char *err, size_t err_size)
+{
+    if (!parens_balanced(item)) {
+        snprintf(err, err_size, "unbalanced parentheses or brackets");
+        return -1;
+    }
+    pgcdc_buf anchored = PGCDC_BUF_INIT;
+    pgcdc_buf_printf(&anchored, "^(%s)$", item);
+    int rc = regcomp(re, anchored.data, REG_EXTENDED | REG_NOSUB);
+    pgcdc_buf_free(&anchored);
+    if (rc != 0) {
+        regerror(rc, re, err, err_size);
+        regfree(re);
+        return -1;
+    }
+    return 0;
+}
+
 static int compile_list(re_list *list, const char *key, const char *text, char *errstr,
                         size_t errstr_size)
 {
@@ -33,16 +81,12 @@ static int compile_list(re_list *list, const char *key, const char *text, char *
         snprintf(errstr, errstr_size, "config: out of memory");
         return -1;
     }
-    pgcdc_buf item = PGCDC_BUF_INIT, anchored = PGCDC_BUF_INIT;
+    pgcdc_buf item = PGCDC_BUF_INIT;
     const char *pos = text;
     int rc = 0;
     while (pgcdc_config_list_next(&pos, &item)) {
-        pgcdc_buf_reset(&anchored);
-        pgcdc_buf_printf(&anchored, "^(%s)$", item.data);
-        int r = regcomp(&list->re[list->n], anchored.data, REG_EXTENDED | REG_NOSUB);
-        if (r != 0) {
-            char msg[128];
-            regerror(r, &list->re[list->n], msg, sizeof(msg));
+        char msg[128];
+        if (pgcdc_regex_full_compile(&list->re[list->n], item.data, msg, sizeof(msg)) != 0) {
             snprintf(errstr, errstr_size, "config: %s: invalid regular expression '%s': %s", key,
                      item.data, msg);
             rc = -1;
@@ -51,7 +95,6 @@ static int compile_list(re_list *list, const char *key, const char *text, char *
         list->n++;
     }
     pgcdc_buf_free(&item);
-    pgcdc_buf_free(&anchored);
     return rc;
 }
 
@@ -81,10 +124,8 @@ pgcdc_filter *pgcdc_filter_new(const pgcdc_config *cfg, char *errstr, size_t err
                      errstr_size) ||
         compile_list(&f->schema_ex, "schema.exclude.list", cfg->schema_exclude, errstr,
                      errstr_size) ||
-        compile_list(&f->table_in, "table.include.list", cfg->table_include, errstr,
-                     errstr_size) ||
-        compile_list(&f->table_ex, "table.exclude.list", cfg->table_exclude, errstr,
-                     errstr_size) ||
+        compile_list(&f->table_in, "table.include.list", cfg->table_include, errstr, errstr_size) ||
+        compile_list(&f->table_ex, "table.exclude.list", cfg->table_exclude, errstr, errstr_size) ||
         compile_list(&f->column_in, "column.include.list", cfg->column_include, errstr,
                      errstr_size) ||
         compile_list(&f->column_ex, "column.exclude.list", cfg->column_exclude, errstr,

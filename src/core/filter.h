@@ -9,11 +9,20 @@
 #ifndef PGCDC_CORE_FILTER_H
 #define PGCDC_CORE_FILTER_H
 
+#include <regex.h>
 #include <stddef.h>
 
 #include "core/config.h"
 
 typedef struct pgcdc_filter pgcdc_filter;
+
+/*
+ * Compiles one list item so that it matches whole identifiers only, as
+ * ^(item)$. Items whose parentheses do not balance are rejected: wrapped,
+ * "a)|(b" would otherwise escape the anchors and match any name starting
+ * with a or ending with b. Returns 0, or -1 with the reason in err.
+ */
+int pgcdc_regex_full_compile(regex_t *re, const char *item, char *err, size_t err_size);
 
 /* Compiles the six lists of cfg. Returns NULL with errstr naming the key and
  * the bad expression. */

@@ -21,11 +21,16 @@ void pgcdc_lsn_format(uint64_t lsn, char *out, size_t out_size)
 
 int pgcdc_lsn_parse(const char *s, uint64_t *lsn)
 {
-    unsigned hi, lo;
-    char tail;
-    if (sscanf(s, "%X/%X%c", &hi, &lo, &tail) != 2)
+    /* PostgreSQL's pg_lsn syntax exactly: 1-8 hex digits, '/', 1-8 hex digits */
+    static const char hex[] = "0123456789abcdefABCDEF";
+    size_t n1 = strspn(s, hex);
+    if (n1 < 1 || n1 > 8 || s[n1] != '/')
         return -1;
-    *lsn = ((uint64_t)hi << 32) | lo;
+    size_t n2 = strspn(s + n1 + 1, hex);
+    if (n2 < 1 || n2 > 8 || s[n1 + 1 + n2] != 0)
+        return -1;
+    uint64_t hi = strtoull(s, NULL, 16), lo = strtoull(s + n1 + 1, NULL, 16);
+    *lsn = hi << 32 | lo;
     return 0;
 }
 

@@ -62,7 +62,7 @@ struct pgcdc_pipeline {
     pthread_t committer;
     int committer_started;
     char *data_dir;
-    pgcdc_offsets offsets;   /* committer-owned durable position */
+    pgcdc_offsets offsets; /* committer-owned durable position */
     int offsets_dirty;
     _Atomic uint64_t confirmed_lsn;
     _Atomic uint64_t events_pushed;
@@ -132,8 +132,8 @@ static void *sink_worker(void *arg)
             if (dirty) {
                 pthread_mutex_unlock(&pipe->lock);
                 err[0] = 0;
-                int rc = sink->type->flush ? sink->type->flush(sink, sink->state, err, sizeof(err))
-                                           : 0;
+                int rc =
+                    sink->type->flush ? sink->type->flush(sink, sink->state, err, sizeof(err)) : 0;
                 if (!sink->type->flush)
                     pgcdc_sink_ack(sink, sink->written_seq);
                 pthread_mutex_lock(&pipe->lock);

@@ -85,8 +85,7 @@ static void topic_part(pgcdc_buf *out, const char *s)
     }
 }
 
-void pgcdc_debezium_topic(const char *prefix, const char *schema, const char *table,
-                          pgcdc_buf *out)
+void pgcdc_debezium_topic(const char *prefix, const char *schema, const char *table, pgcdc_buf *out)
 {
     pgcdc_buf_reset(out);
     topic_part(out, prefix);
@@ -212,8 +211,8 @@ static int write_value(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_column *
         return -1;
     }
     char err[256];
-    if (pgcdc_coltype_value(out, &c->type, &enc->cfg->types, v->data, v->len, err,
-                            sizeof(err)) != 0) {
+    if (pgcdc_coltype_value(out, &c->type, &enc->cfg->types, v->data, v->len, err, sizeof(err)) !=
+        0) {
         snprintf(errstr, errstr_size, "column \"%s\": %s", c->name, err);
         return -1;
     }
@@ -470,8 +469,8 @@ int pgcdc_debezium_encode(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_c
                     goto fail;
                 n++;
                 if (tomb) {
-                    if ((r = encode_tombstone(enc, batch, chg, chg->before, errstr,
-                                              errstr_size)) < 0)
+                    if ((r = encode_tombstone(enc, batch, chg, chg->before, errstr, errstr_size)) <
+                        0)
                         goto fail;
                     n += r;
                 }

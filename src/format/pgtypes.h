@@ -77,7 +77,7 @@ typedef enum {
     PGCDC_T_UUID,
     PGCDC_T_JSON, /* json and jsonb */
     PGCDC_T_XML,
-    PGCDC_T_BIT,  /* bit(n), varbit: io.debezium.data.Bits, or boolean for bit(1) */
+    PGCDC_T_BIT, /* bit(n), varbit: io.debezium.data.Bits, or boolean for bit(1) */
     PGCDC_T_ENUM,
     PGCDC_T_ARRAY,
     PGCDC_T_TSVECTOR, /* string named io.debezium.data.Tsvector (Debezium >= 3.4) */
@@ -87,11 +87,11 @@ typedef enum {
 /* Catalog facts about a non-builtin type, supplied by the source. */
 typedef struct pgcdc_type_info {
     uint32_t oid;
-    char typtype;        /* pg_type.typtype: 'b' base, 'e' enum, 'd' domain, ... */
-    uint32_t elem_oid;   /* pg_type.typelem for arrays (typcategory 'A'), else 0 */
-    uint32_t base_oid;   /* pg_type.typbasetype for domains, else 0 */
-    int32_t base_typmod; /* pg_type.typtypmod for domains */
-    const char *name;    /* pg_type.typname */
+    char typtype;            /* pg_type.typtype: 'b' base, 'e' enum, 'd' domain, ... */
+    uint32_t elem_oid;       /* pg_type.typelem for arrays (typcategory 'A'), else 0 */
+    uint32_t base_oid;       /* pg_type.typbasetype for domains, else 0 */
+    int32_t base_typmod;     /* pg_type.typtypmod for domains */
+    const char *name;        /* pg_type.typname */
     const char *enum_labels; /* enums: labels in sort order, comma-separated */
 } pgcdc_type_info;
 
@@ -103,8 +103,8 @@ typedef struct pgcdc_coltype {
     pgcdc_type_kind kind;
     uint32_t oid;
     int32_t typmod;
-    int precision;     /* numeric precision, bit length, varchar length; -1 if none */
-    int scale;         /* numeric scale (may be negative); -1 if unconstrained */
+    int precision;      /* numeric precision, bit length, varchar length; -1 if none */
+    int scale;          /* numeric scale (may be negative); -1 if unconstrained */
     int time_precision; /* fractional second digits for time/timestamp types, -1 = default */
     char *enum_allowed; /* owned: comma-separated labels for enums / enum arrays */
     struct pgcdc_coltype *elem; /* owned: element type for arrays */

@@ -90,10 +90,7 @@ def test_replica_identity_full_gives_before(pg, pgcdc, unique_name):
     pg.execute(f"INSERT INTO {t} VALUES (1, 'x', 1)")
     pg.execute(f"UPDATE {t} SET a = 'y' WHERE id = 1")
     pg.execute(f"DELETE FROM {t} WHERE id = 1")
-    c, u, d = p.payloads(p.topic("public", unique_name)) or p.wait_events(
-        p.topic("public", unique_name), 3)
-    u = p.wait_events(p.topic("public", unique_name), 3)[1]["payload"]
-    d = p.wait_events(p.topic("public", unique_name), 3)[2]["payload"]
+    _, u, d = (unwrap(e) for e in p.wait_events(p.topic("public", unique_name), 3))
     assert u["before"] == {"id": 1, "a": "x", "b": 1}
     assert u["after"] == {"id": 1, "a": "y", "b": 1}
     assert d["before"] == {"id": 1, "a": "y", "b": 1}

@@ -228,7 +228,10 @@ class PgCluster:
         return self
 
     def _write_conf(self):
-        if not self.port or not _port_free(self.port):
+        # A restart keeps its port (clients reconnect to it; a probe would see
+        # the old listener's TIME_WAIT); start() picks a new one only when
+        # binding really fails.
+        if not self.port:
             self.port = _free_port()
         lines = ["# written by pgrig.py before every start; edits are lost"]
         conf = dict(self.settings)

@@ -26,7 +26,7 @@
 typedef struct file_topic {
     char *topic;
     int fd;
-    int dirty;       /* written since the last fdatasync */
+    int dirty;         /* written since the last fdatasync */
     pgcdc_buf pending; /* bytes of the current batch */
 } file_topic;
 
@@ -81,39 +81,51 @@ static int file_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, ch
     return 0;
 }
 
-/* Cuts a torn last line left by a crash (bytes after the last '\n'). */
+/*
+ * Cuts a torn last line left by a crash (bytes after the last '\n'). A read
+ * error is reported, never taken for a torn file: truncating on a failed
+ * read would destroy acknowledged events.
+ */
 static int trim_torn_tail(int fd, const char *path, char *errstr, size_t errstr_size)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size == 0)
+    if (fstat(fd, &st) != 0)
+        goto read_fail;
+    if (st.st_size == 0)
         return 0;
     char c;
-    if (pread(fd, &c, 1, st.st_size - 1) == 1 && c == '\n')
+    if (pread(fd, &c, 1, st.st_size - 1) != 1)
+        goto read_fail;
+    if (c == '\n')
         return 0;
     off_t end = st.st_size;
     char buf[4096];
     while (end > 0) {
         off_t start = end > (off_t)sizeof(buf) ? end - (off_t)sizeof(buf) : 0;
         ssize_t n = pread(fd, buf, (size_t)(end - start), start);
-        if (n <= 0)
-            break;
+        if (n != (ssize_t)(end - start))
+            goto read_fail;
         for (ssize_t i = n - 1; i >= 0; i--) {
             if (buf[i] == '\n') {
                 off_t keep = start + i + 1;
                 pgcdc_log_warn("file", "%s: removing %lld bytes of a torn last line", path,
                                (long long)(st.st_size - keep));
                 if (ftruncate(fd, keep) != 0)
-                    goto fail;
+                    goto trunc_fail;
                 return 0;
             }
         }
         end = start;
     }
-    pgcdc_log_warn("file", "%s: removing a torn first line", path);
+    pgcdc_log_warn("file", "%s: removing a torn first line (%lld bytes)", path,
+                   (long long)st.st_size);
     if (ftruncate(fd, 0) != 0)
-        goto fail;
+        goto trunc_fail;
     return 0;
-fail:
+read_fail:
+    snprintf(errstr, errstr_size, "file sink: cannot read %s: %s", path, strerror(errno));
+    return -1;
+trunc_fail:
     snprintf(errstr, errstr_size, "file sink: cannot truncate %s: %s", path, strerror(errno));
     return -1;
 }
@@ -134,8 +146,8 @@ static file_topic *topic_get(file_sink *fs, const char *topic, size_t len, char 
         }
     }
     if (memchr(topic, '/', len) || (len <= 2 && topic[0] == '.')) {
-        snprintf(errstr, errstr_size, "file sink: topic '%.*s' is not a valid file name",
-                 (int)len, topic);
+        snprintf(errstr, errstr_size, "file sink: topic '%.*s' is not a valid file name", (int)len,
+                 topic);
         return NULL;
     }
     if (fs->ntopics == fs->cap) {
@@ -150,7 +162,7 @@ static file_topic *topic_get(file_sink *fs, const char *topic, size_t len, char 
     }
     char path[4096];
     snprintf(path, sizeof(path), "%s/%.*s.jsonl", fs->dir, (int)len, topic);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(errstr, errstr_size, "file sink: cannot open %s: %s", path, strerror(errno));
         return NULL;
@@ -183,8 +195,8 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static int file_write_batch(pgcdc_sink *sink, void *state, const pgcdc_batch *batch,
-                            char *errstr, size_t errstr_size)
+static int file_write_batch(pgcdc_sink *sink, void *state, const pgcdc_batch *batch, char *errstr,
+                            size_t errstr_size)
 {
     (void)sink;
     file_sink *fs = state;

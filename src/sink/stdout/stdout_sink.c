@@ -25,8 +25,8 @@ static int stdout_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, 
     return 0;
 }
 
-static int stdout_write_batch(pgcdc_sink *sink, void *state, const pgcdc_batch *batch,
-                              char *errstr, size_t errstr_size)
+static int stdout_write_batch(pgcdc_sink *sink, void *state, const pgcdc_batch *batch, char *errstr,
+                              size_t errstr_size)
 {
     (void)sink;
     stdout_sink *ss = state;

@@ -112,14 +112,14 @@ int pgcdc_catalog_table_info(pgcdc_catalog *cat, pgcdc_table *table, char *errst
     char relid[16];
     snprintf(relid, sizeof(relid), "%u", table->relid);
     const char *params[1] = {relid};
-    PGresult *res = PQexecParams(
-        cat->conn,
-        "SELECT a.attname, a.attnotnull, "
-        "       coalesce(a.attnum = ANY(pk.indkey::int2[]), false) "
-        "FROM pg_attribute a "
-        "LEFT JOIN pg_index pk ON pk.indrelid = a.attrelid AND pk.indisprimary "
-        "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped",
-        1, NULL, params, NULL, NULL, 0);
+    PGresult *res =
+        PQexecParams(cat->conn,
+                     "SELECT a.attname, a.attnotnull, "
+                     "       coalesce(a.attnum = ANY(pk.indkey::int2[]), false) "
+                     "FROM pg_attribute a "
+                     "LEFT JOIN pg_index pk ON pk.indrelid = a.attrelid AND pk.indisprimary "
+                     "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped",
+                     1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         set_pq_error(errstr, errstr_size, "reading table columns", cat->conn, res);
         PQclear(res);
@@ -203,12 +203,11 @@ int pgcdc_catalog_type_lookup(void *ctx, uint32_t oid, pgcdc_type_info *info)
 static int filtered_tables(pgcdc_catalog *cat, const pgcdc_filter *filter, pgcdc_buf *list,
                            int *count, char *errstr, size_t errstr_size)
 {
-    PGresult *res = PQexec(cat->conn,
-                           "SELECT n.nspname, c.relname FROM pg_class c "
-                           "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                           "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
-                           "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-                           "AND n.nspname !~ '^pg_' ORDER BY 1, 2");
+    PGresult *res = PQexec(cat->conn, "SELECT n.nspname, c.relname FROM pg_class c "
+                                      "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                      "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                                      "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                                      "AND n.nspname !~ '^pg_' ORDER BY 1, 2");
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         set_pq_error(errstr, errstr_size, "listing tables", cat->conn, res);
         PQclear(res);
@@ -243,12 +242,12 @@ static int exec_command(pgcdc_catalog *cat, const char *sql, char *errstr, size_
 }
 
 int pgcdc_catalog_ensure_publication(pgcdc_catalog *cat, const pgcdc_config *cfg,
-                                     const pgcdc_filter *filter, char *errstr,
-                                     size_t errstr_size)
+                                     const pgcdc_filter *filter, char *errstr, size_t errstr_size)
 {
     const char *params[1] = {cfg->publication_name};
-    PGresult *res = PQexecParams(cat->conn, "SELECT puballtables FROM pg_publication "
-                                            "WHERE pubname = $1",
+    PGresult *res = PQexecParams(cat->conn,
+                                 "SELECT puballtables FROM pg_publication "
+                                 "WHERE pubname = $1",
                                  1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         set_pq_error(errstr, errstr_size, "reading pg_publication", cat->conn, res);
@@ -257,8 +256,8 @@ int pgcdc_catalog_ensure_publication(pgcdc_catalog *cat, const pgcdc_config *cfg
     }
     int exists = PQntuples(res) == 1;
     PQclear(res);
-    char *qpub = PQescapeIdentifier(cat->conn, cfg->publication_name,
-                                    strlen(cfg->publication_name));
+    char *qpub =
+        PQescapeIdentifier(cat->conn, cfg->publication_name, strlen(cfg->publication_name));
     pgcdc_buf sql = PGCDC_BUF_INIT, list = PGCDC_BUF_INIT;
     int rc = -1, n = 0;
     switch (cfg->publication_mode) {
@@ -296,8 +295,9 @@ int pgcdc_catalog_ensure_publication(pgcdc_catalog *cat, const pgcdc_config *cfg
                      "table.include.list / schema.include.list: check the lists");
             goto out;
         }
-        pgcdc_buf_printf(&sql, exists ? "ALTER PUBLICATION %s SET TABLE %s"
-                                      : "CREATE PUBLICATION %s FOR TABLE %s",
+        pgcdc_buf_printf(&sql,
+                         exists ? "ALTER PUBLICATION %s SET TABLE %s"
+                                : "CREATE PUBLICATION %s FOR TABLE %s",
                          qpub, list.data);
         if (exec_command(cat, sql.data, errstr, errstr_size) != 0)
             goto out;
@@ -346,9 +346,9 @@ int pgcdc_catalog_slot_info(pgcdc_catalog *cat, const char *slot, pgcdc_slot_inf
     return 0;
 }
 
-int pgcdc_catalog_describe_capture(pgcdc_catalog *cat, const pgcdc_filter *filter,
-                                   pgcdc_buf *out, pgcdc_buf *warnings, int *ncaptured,
-                                   char *errstr, size_t errstr_size)
+int pgcdc_catalog_describe_capture(pgcdc_catalog *cat, const pgcdc_filter *filter, pgcdc_buf *out,
+                                   pgcdc_buf *warnings, int *ncaptured, char *errstr,
+                                   size_t errstr_size)
 {
     PGresult *res = PQexec(
         cat->conn, "SELECT n.nspname, c.relname, c.relreplident, "

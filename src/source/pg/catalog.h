@@ -54,8 +54,7 @@ int pgcdc_catalog_type_lookup(void *ctx, uint32_t oid, pgcdc_type_info *info);
  * that list); disabled -> it must exist; no_tables -> an empty publication.
  */
 int pgcdc_catalog_ensure_publication(pgcdc_catalog *cat, const pgcdc_config *cfg,
-                                     const pgcdc_filter *filter, char *errstr,
-                                     size_t errstr_size);
+                                     const pgcdc_filter *filter, char *errstr, size_t errstr_size);
 
 typedef struct pgcdc_slot_info {
     int exists;
@@ -74,9 +73,9 @@ int pgcdc_catalog_slot_info(pgcdc_catalog *cat, const char *slot, pgcdc_slot_inf
 /* Lists the captured tables (filters applied) as "schema.table" lines into
  * out, and those without a primary key or usable replica identity into
  * warnings. Used by `pgcdc check`. */
-int pgcdc_catalog_describe_capture(pgcdc_catalog *cat, const pgcdc_filter *filter,
-                                   pgcdc_buf *out, pgcdc_buf *warnings, int *ncaptured,
-                                   char *errstr, size_t errstr_size);
+int pgcdc_catalog_describe_capture(pgcdc_catalog *cat, const pgcdc_filter *filter, pgcdc_buf *out,
+                                   pgcdc_buf *warnings, int *ncaptured, char *errstr,
+                                   size_t errstr_size);
 
 /* Runs a query returning one text value (NULL on SQL NULL); returns -1 on
  * error. The result string is malloc'd. */

@@ -213,6 +213,29 @@ static void relcache_clear(relcache *rc)
     memset(rc, 0, sizeof(*rc));
 }
 
+/* A catalog query failed: a dead connection is a connection loss (1,
+ * reconnect and replay), anything else is fatal (-1). */
+static int catalog_failure(pg_source *src)
+{
+    return PQstatus(src->cat.conn) == CONNECTION_OK ? -1 : 1;
+}
+
+/* Makes sure the catalog connection works, reconnecting it if needed. */
+static int catalog_alive(pg_source *src)
+{
+    PGresult *res = PQexec(src->cat.conn, "SELECT 1");
+    int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    if (ok)
+        return 0;
+    PQreset(src->cat.conn);
+    if (PQstatus(src->cat.conn) == CONNECTION_OK)
+        return 0;
+    snprintf(src->errstr, sizeof(src->errstr), "catalog connection: %s",
+             PQerrorMessage(src->cat.conn));
+    return -1;
+}
+
 /* Builds the table description from a Relation message. */
 static int on_relation(pg_source *src, const pgcdc_pgo_msg *m)
 {
@@ -241,13 +264,13 @@ static int on_relation(pg_source *src, const pgcdc_pgo_msg *m)
             snprintf(src->errstr, sizeof(src->errstr), "table %s.%s column %s: %s", t->schema,
                      t->name, c->name, err);
             table_free(t);
-            return -1;
+            return catalog_failure(src);
         }
     }
     if (t->captured) {
         if (pgcdc_catalog_table_info(&src->cat, t, src->errstr, sizeof(src->errstr)) != 0) {
             table_free(t);
-            return -1;
+            return catalog_failure(src);
         }
         /* a key column filtered out of the value still belongs to the key */
         if (pgcdc_debezium_table_prepare(&src->enc, t, src->errstr, sizeof(src->errstr)) != 0) {
@@ -645,8 +668,8 @@ static int on_xlogdata(pg_source *src, const char *payload, size_t len, uint64_t
     if (pgcdc_pgo_parse(src->parser, payload, len, &m, err, sizeof(err)) != 0) {
         char l[32];
         pgcdc_lsn_format(lsn, l, sizeof(l));
-        snprintf(src->errstr, sizeof(src->errstr), "malformed replication message at LSN %s: %s",
-                 l, err);
+        snprintf(src->errstr, sizeof(src->errstr), "malformed replication message at LSN %s: %s", l,
+                 err);
         return -1;
     }
     if (src->in_stream && m.type != PGCDC_PGO_STREAM_STOP && m.type != PGCDC_PGO_STREAM_START &&
@@ -709,8 +732,8 @@ static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets)
 {
     pgcdc_slot_info si;
     const pgcdc_config *cfg = src->cfg;
-    if (pgcdc_catalog_slot_info(&src->cat, cfg->slot_name, &si, src->errstr,
-                                sizeof(src->errstr)) != 0)
+    if (pgcdc_catalog_slot_info(&src->cat, cfg->slot_name, &si, src->errstr, sizeof(src->errstr)) !=
+        0)
         return -1;
     if (si.exists) {
         if (strcmp(si.plugin, "pgoutput") != 0) {
@@ -790,8 +813,9 @@ static int start_streaming(pg_source *src)
         pgcdc_buf_putc(&pubs, *p);
     }
     uint64_t start = src->pushed_done;
-    pgcdc_buf_printf(&sql, "START_REPLICATION SLOT %s LOGICAL %X/%X (proto_version '%d', "
-                           "publication_names '%s'",
+    pgcdc_buf_printf(&sql,
+                     "START_REPLICATION SLOT %s LOGICAL %X/%X (proto_version '%d', "
+                     "publication_names '%s'",
                      qslot, (unsigned)(start >> 32), (unsigned)start, src->proto, pubs.data);
     if (src->cat.server_version >= 140000)
         PGCDC_BUF_LIT(&sql, ", messages 'true'");
@@ -950,8 +974,8 @@ static int check_snapshot_mode(pg_source *src)
     }
 }
 
-int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir,
-                        volatile sig_atomic_t *stop, char *errstr, size_t errstr_size)
+int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile sig_atomic_t *stop,
+                        char *errstr, size_t errstr_size)
 {
     pg_source src_storage, *src = &src_storage;
     memset(src, 0, sizeof(*src));
@@ -990,8 +1014,7 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir,
     }
     if (ensure_slot(src, &offsets) != 0)
         goto out;
-    if (pgcdc_debezium_init(&src->enc, cfg, src->cat.dbname, src->errstr,
-                            sizeof(src->errstr)) != 0)
+    if (pgcdc_debezium_init(&src->enc, cfg, src->cat.dbname, src->errstr, sizeof(src->errstr)) != 0)
         goto out;
     src->enc_ready = 1;
     src->pushed_done = offsets.done_lsn;
@@ -1009,7 +1032,9 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir,
 
     int backoff_ms = 1000;
     for (;;) {
-        if (start_streaming(src) != 0) {
+        if (src->streaming_started && catalog_alive(src) != 0) {
+            pgcdc_log_warn("source", "%s; retrying in %d ms", src->errstr, backoff_ms);
+        } else if (start_streaming(src) != 0) {
             if (!src->streaming_started)
                 goto out; /* first start: report the configuration problem */
             pgcdc_log_warn("source", "%s; retrying in %d ms", src->errstr, backoff_ms);
@@ -1029,9 +1054,6 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir,
         if (*stop)
             break;
         backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
-        /* the catalog connection may have died with the server */
-        if (PQstatus(src->cat.conn) != CONNECTION_OK)
-            PQreset(src->cat.conn);
     }
 
     /* clean stop: everything pushed is drained and confirmed */

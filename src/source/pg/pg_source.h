@@ -21,8 +21,8 @@
  * bad server setup, sink failure, unconvertible value, malformed protocol
  * data). Connection losses after a successful start are retried.
  */
-int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir,
-                        volatile sig_atomic_t *stop, char *errstr, size_t errstr_size);
+int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile sig_atomic_t *stop,
+                        char *errstr, size_t errstr_size);
 
 /* Chooses the pgoutput protocol version for a server version (1 up to
  * PG13, 2 on 14, 3 on 15, 4 from 16) unless cfg overrides it. */

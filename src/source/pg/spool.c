@@ -127,8 +127,7 @@ static int spill(pgcdc_spool *s, spool_txn *t, char *errstr, size_t errstr_size)
     unlink(path);
     t->fd = fd;
     s->mem_bytes -= t->mem.len;
-    pgcdc_log_info("spool", "transaction %u exceeds the in-memory limit; spilling to disk",
-                   t->xid);
+    pgcdc_log_info("spool", "transaction %u exceeds the in-memory limit; spilling to disk", t->xid);
     if (flush_to_file(s, t, errstr, errstr_size) != 0)
         return -1;
     /* keep the write buffer modest */
@@ -232,8 +231,8 @@ static int read_full(int fd, void *p, size_t n)
     return 0;
 }
 
-int pgcdc_spool_replay(pgcdc_spool *s, uint32_t top_xid, pgcdc_spool_fn fn, void *ctx,
-                       char *errstr, size_t errstr_size)
+int pgcdc_spool_replay(pgcdc_spool *s, uint32_t top_xid, pgcdc_spool_fn fn, void *ctx, char *errstr,
+                       size_t errstr_size)
 {
     spool_txn **link = NULL;
     spool_txn *t = find(s, top_xid, &link);

@@ -695,7 +695,9 @@ static void test_conninfo(void)
     pgcdc_config_conninfo(&cfg, 0, &b);
     CHECK_STR(b.data, "host='localhost' port='5432' user='postgres' dbname='postgres' "
                       "sslmode='prefer' application_name='pgcdc' "
-                      "fallback_application_name='pgcdc'");
+                      "fallback_application_name='pgcdc' "
+                      "options='-c datestyle=ISO -c intervalstyle=postgres "
+                      "-c extra_float_digits=3 -c lc_monetary=C -c timezone=UTC'");
 
     CHECK_INT(pgcdc_config_set(&cfg, "database.password", "it's a \\ pass", err, sizeof(err)), 0);
     CHECK_INT(pgcdc_config_set(&cfg, "database.user", "o'neil", err, sizeof(err)), 0);
@@ -704,7 +706,10 @@ static void test_conninfo(void)
     pgcdc_config_conninfo(&cfg, 1, &b);
     CHECK_STR(b.data, "host='localhost' port='5432' user='o\\'neil' password='it\\'s a \\\\ pass' "
                       "dbname='my db' sslmode='prefer' application_name='pgcdc' "
-                      "fallback_application_name='pgcdc' replication='database'");
+                      "fallback_application_name='pgcdc' "
+                      "options='-c datestyle=ISO -c intervalstyle=postgres "
+                      "-c extra_float_digits=3 -c lc_monetary=C -c timezone=UTC' "
+                      "replication='database'");
 
     pgcdc_buf_reset(&b);
     pgcdc_config_describe_conn(&cfg, &b);

@@ -258,16 +258,19 @@ static void test_double(void)
 }
 
 /*
- * Java prints Double.MIN_VALUE as 4.9E-324: when the shortest decimal has
- * one digit, Double.toString picks the closest decimal of length 2
- * (JDK 19+ javadoc; older JDKs print the same). Kept separate so a failure
- * is easy to spot.
+ * Subnormals whose shortest decimal has one digit: Java prints
+ * Double.MIN_VALUE as 4.9E-324 and Float.MIN_VALUE as 1.4E-45 (checked with
+ * JDK 17; the JDK 19+ javadoc says the same: with one digit available, the
+ * closest decimal of length 2 is chosen). Kept separate so a failure is
+ * easy to spot.
  */
 static void test_double_min_subnormal(void)
 {
     CHECK_STR(dbl(4.9e-324), "4.9E-324");
     CHECK_STR(dbl(-4.9e-324), "-4.9E-324");
     CHECK_STR(flt(1.4e-45f), "1.4E-45"); /* Float.MIN_VALUE */
+    CHECK_STR(flt(2.8e-45f), "2.8E-45"); /* 2 * Float.MIN_VALUE */
+    CHECK_STR(flt(4.2e-45f), "4.2E-45"); /* 3 * Float.MIN_VALUE */
 }
 
 static void test_float(void)
