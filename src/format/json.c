@@ -159,6 +159,54 @@ static int shortest_digits(double v, int is_float, char *digits, int *exp10)
     return nd;
 }
 
+/*
+ * Fast exact path for doubles Java prints in plain notation (1e-3 <= v <
+ * 1e7), which covers most real data (prices, coordinates, measurements).
+ * For the smallest k with m = round(v * 10^k) < 2^53 and m / 10^k == v, the
+ * decimal m * 10^-k round-trips (both operands are exact doubles and IEEE
+ * division is correctly rounded) and no shorter one does, which is what
+ * Java's Double.toString chooses. Returns 0 when the caller must use the
+ * general path.
+ */
+static int plain_fast(pgcdc_buf *buf, double v)
+{
+    static const double p10[] = {1e0, 1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+                                 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+    for (int k = 0; k < (int)(sizeof(p10) / sizeof(p10[0])); k++) {
+        double scaled = v * p10[k];
+        if (scaled >= 9007199254740992.0)
+            return 0;
+        double m = nearbyint(scaled);
+        if (m / p10[k] != v)
+            continue;
+        char digits[24];
+        int n = 0;
+        uint64_t u = (uint64_t)m;
+        do {
+            digits[n++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        /* digits are reversed; the decimal point goes k digits from the right */
+        if (n <= k) {
+            PGCDC_BUF_LIT(buf, "0.");
+            for (int i = 0; i < k - n; i++)
+                pgcdc_buf_putc(buf, '0');
+            for (int i = n - 1; i >= 0; i--)
+                pgcdc_buf_putc(buf, digits[i]);
+        } else {
+            for (int i = n - 1; i >= k; i--)
+                pgcdc_buf_putc(buf, digits[i]);
+            pgcdc_buf_putc(buf, '.');
+            if (k == 0)
+                pgcdc_buf_putc(buf, '0');
+            for (int i = k - 1; i >= 0; i--)
+                pgcdc_buf_putc(buf, digits[i]);
+        }
+        return 1;
+    }
+    return 0;
+}
+
 static void json_java_number(pgcdc_buf *buf, double v, int is_float)
 {
     if (isnan(v)) {
@@ -183,6 +231,8 @@ static void json_java_number(pgcdc_buf *buf, double v, int is_float)
         pgcdc_buf_putc(buf, '-');
         v = -v;
     }
+    if (!is_float && v >= 1e-3 && v < 1e7 && plain_fast(buf, v))
+        return;
     char d[24];
     int e;
     int nd = shortest_digits(v, is_float, d, &e);

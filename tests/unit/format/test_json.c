@@ -6,6 +6,8 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "format/json.h"
@@ -319,6 +321,82 @@ static void test_base64(void)
     CHECK(out.data[0] == 'x' && out.data[1] == '"' && out.data[out.len - 1] == '"');
 }
 
+/*
+ * Reference for plain-notation doubles: the shortest %.Ne that round-trips
+ * (at least two significant digits, as Java), rewritten without exponent.
+ * The writer's fast path must agree with it on every value.
+ */
+static void ref_plain(double v, char *dst, size_t dst_size)
+{
+    char tmp[64], digits[32];
+    int prec;
+    for (prec = 2; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    int nd = 0;
+    const char *q = tmp;
+    for (; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9')
+            digits[nd++] = *q;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    int e = atoi(q + 1) + 1; /* value = 0.digits * 10^e */
+    char *o = dst;
+    if (e <= 0) {
+        o += snprintf(o, dst_size, "0.");
+        for (int i = 0; i < -e; i++)
+            *o++ = '0';
+        memcpy(o, digits, (size_t)nd);
+        o += nd;
+    } else if (e >= nd) {
+        memcpy(o, digits, (size_t)nd);
+        o += nd;
+        for (int i = nd; i < e; i++)
+            *o++ = '0';
+        *o++ = '.';
+        *o++ = '0';
+    } else {
+        memcpy(o, digits, (size_t)e);
+        o += e;
+        *o++ = '.';
+        memcpy(o, digits + e, (size_t)(nd - e));
+        o += nd - e;
+    }
+    *o = 0;
+}
+
+static void test_double_plain_matches_reference(void)
+{
+    uint64_t x = 88172645463325252ull;
+    int mismatches = 0;
+    for (int i = 0; i < 200000 && mismatches < 5; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        if (i % 2) {
+            /* short decimals, as data usually is: a few digits, a few places */
+            v = (double)(x % 100000000) / pow(10.0, (double)((x >> 32) % 9));
+        } else {
+            /* arbitrary bit patterns scaled into the plain range */
+            v = 1e-3 + (double)(x >> 11) * (1.0 / 9007199254740992.0) * pow(10.0, (double)(x % 10));
+        }
+        if (!(v >= 1e-3 && v < 1e7))
+            continue;
+        char want[64];
+        ref_plain(v, want, sizeof(want));
+        pgcdc_buf_reset(&out);
+        pgcdc_json_double(&out, v);
+        if (strcmp(out.data, want) != 0) {
+            fprintf(stderr, "%.17g: got %s want %s\n", v, out.data, want);
+            mismatches++;
+        }
+    }
+    CHECK_INT(mismatches, 0);
+}
+
 int main(void)
 {
     TEST_RUN(test_str_plain);
@@ -328,6 +406,7 @@ int main(void)
     TEST_RUN(test_utf8_valid);
     TEST_RUN(test_double);
     TEST_RUN(test_double_min_subnormal);
+    TEST_RUN(test_double_plain_matches_reference);
     TEST_RUN(test_float);
     TEST_RUN(test_base64);
     pgcdc_buf_free(&out);
