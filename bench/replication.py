@@ -115,7 +115,7 @@ def run_recvlogical(pg, slot, publication, end_lsn, options, timeout):
     return dt
 
 
-def write_pgcdc_config(path, pg, slot, publication, schemas):
+def write_pgcdc_config(path, pg, slot, publication, schemas, streaming=True):
     lines = [
         "topic.prefix: bench",
         "database:",
@@ -134,44 +134,54 @@ def write_pgcdc_config(path, pg, slot, publication, schemas):
     ]
     if not schemas:
         lines += ["key.converter.schemas.enable: false", "value.converter.schemas.enable: false"]
+    if not streaming:
+        lines += ["pgcdc.streaming: false"]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
 
-def run_pgcdc(binary, pg, slot, publication, rows, workdir, timeout, schemas):
+def peak_rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def run_pgcdc(binary, pg, slot, publication, rows, end_lsn, workdir, timeout, schemas,
+              streaming=True):
+    """Runs pgcdc until the slot has confirmed end_lsn: for pgcdc that means every
+    event up to the end of the WAL is durably written (fdatasync) and acknowledged,
+    the same finish line as pg_recvlogical -E. The output is checked afterwards,
+    outside the timed window, so counting lines does not compete for the CPU."""
     os.makedirs(workdir, exist_ok=True)
     cfg = os.path.join(workdir, "pgcdc.yaml")
     data = os.path.join(workdir, "data")
+    subprocess.run(["rm", "-rf", data])
     os.makedirs(data, exist_ok=True)
-    write_pgcdc_config(cfg, pg, slot, publication, schemas)
+    write_pgcdc_config(cfg, pg, slot, publication, schemas, streaming)
     topic = os.path.join(data, "bench.fabric.user_data.jsonl")
     errlog = open(os.path.join(workdir, "pgcdc.log"), "wb")
+    end = lsn_int(end_lsn)
     t0 = time.monotonic()
     proc = subprocess.Popen([binary, "run", "--config", cfg, "--data-dir", data],
                             stdout=subprocess.DEVNULL, stderr=errlog, stdin=subprocess.DEVNULL)
-    lines, pos, dt = 0, 0, None
+    dt, rss = None, None
     try:
         while True:
-            # Count newlines in the bytes added since the last poll.
-            try:
-                with open(topic, "rb") as f:
-                    f.seek(pos)
-                    while True:
-                        chunk = f.read(1 << 22)
-                        if not chunk:
-                            break
-                        lines += chunk.count(b"\n")
-                        pos += len(chunk)
-            except FileNotFoundError:
-                pass
-            if lines >= rows:
+            confirmed = pg.scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+                                  "WHERE slot_name = %s", (slot,))
+            if confirmed and lsn_int(confirmed) >= end:
                 dt = time.monotonic() - t0
+                rss = peak_rss_kb(proc.pid)
                 break
             if proc.poll() is not None:
-                raise RuntimeError(f"pgcdc exited with {proc.returncode} after {lines} events; "
-                                   f"see {errlog.name}")
+                raise RuntimeError(f"pgcdc exited with {proc.returncode}; see {errlog.name}")
             if time.monotonic() - t0 > timeout:
-                raise RuntimeError(f"pgcdc: {lines}/{rows} events after {timeout}s")
+                raise RuntimeError(f"pgcdc: slot not drained after {timeout}s")
             time.sleep(0.05)
     finally:
         if proc.poll() is None:
@@ -182,8 +192,14 @@ def run_pgcdc(binary, pg, slot, publication, rows, workdir, timeout, schemas):
                 proc.kill()
                 proc.wait()
         errlog.close()
+    lines = 0
+    with open(topic, "rb") as f:
+        while chunk := f.read(1 << 22):
+            lines += chunk.count(b"\n")
+    if lines != rows:
+        raise RuntimeError(f"pgcdc wrote {lines} events, expected {rows}")
     size = os.path.getsize(topic)
-    return dt, lines, size, proc.returncode
+    return dt, lines, size, proc.returncode, rss
 
 
 def pgcdc_version(binary):
@@ -206,7 +222,16 @@ def scenario(name, args, binary):
         if name == "b":
             recv_runs.append(("pg_recvlogical (streaming)", "s_recv_stream",
                               ["proto_version=2", "streaming=on"]))
-        slots = [s for _, s, _ in recv_runs] + ["s_pgcdc"]
+        # (schemas, streaming, slot): the default first, then schemas off; for the one big
+        # transaction also streaming off (the walsender spills instead of pgcdc)
+        pgcdc_runs = [(True, True, "s_pgcdc")]
+        if args.schemas:
+            pgcdc_runs.append((False, True, "s_pgcdc_noschema"))
+        else:
+            pgcdc_runs = [(False, True, "s_pgcdc_noschema")]
+        if name == "b":
+            pgcdc_runs += [(s_, False, slot_ + "_nostream") for s_, _, slot_ in list(pgcdc_runs)]
+        slots = [s for _, s, _ in recv_runs] + [slot for _, _, slot in pgcdc_runs]
         for s in slots:  # before the WAL exists, so every slot must decode all of it
             pg.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", (s,))
         start_lsn = pg.wal_lsn()
@@ -221,21 +246,25 @@ def scenario(name, args, binary):
             results.append({"tool": label, "options": " ".join(opts), "seconds": dt,
                             "rows_per_s": args.rows / dt})
         if binary:
-            work = os.path.join(args.workdir, name)
-            try:
-                dt, lines, size, rc = run_pgcdc(binary, pg, "s_pgcdc", "bench_pub", args.rows,
-                                                work, args.timeout, args.schemas)
-                log(f"pgcdc: {dt:.2f}s, {args.rows / dt:,.0f} rows/s, output {size / 2**20:.0f} MiB"
-                    f", exit {rc}")
-                results.append({"tool": "pgcdc", "options": "file sink" + (
-                    "" if args.schemas else ", schemas off"), "seconds": dt,
-                    "rows_per_s": args.rows / dt, "output_mib": size / 2**20, "exit": rc})
-            except RuntimeError as e:
-                log(f"pgcdc: FAILED: {e}")
-                results.append({"tool": "pgcdc", "options": "file sink", "error": str(e)})
-            finally:
-                if not args.keep_output:
-                    subprocess.run(["rm", "-rf", os.path.join(work, "data")])
+            for schemas, streaming, slot in pgcdc_runs:
+                opts = "file sink, fsync" + ("" if schemas else ", schemas off") + (
+                    "" if streaming else ", streaming off")
+                work = os.path.join(args.workdir, f"{name}-{slot}")
+                try:
+                    dt, lines, size, rc, rss = run_pgcdc(
+                        binary, pg, slot, "bench_pub", args.rows, end_lsn, work, args.timeout,
+                        schemas, streaming)
+                    log(f"pgcdc ({opts}): {dt:.2f}s, {args.rows / dt:,.0f} rows/s, output "
+                        f"{size / 2**20:.0f} MiB, peak RSS {rss or 0:,} kB, exit {rc}")
+                    results.append({"tool": "pgcdc", "options": opts, "seconds": dt,
+                                    "rows_per_s": args.rows / dt, "output_mib": size / 2**20,
+                                    "peak_rss_kb": rss, "exit": rc})
+                except RuntimeError as e:
+                    log(f"pgcdc: FAILED: {e}")
+                    results.append({"tool": "pgcdc", "options": opts, "error": str(e)})
+                finally:
+                    if not args.keep_output:
+                        subprocess.run(["rm", "-rf", os.path.join(work, "data")])
     return {"name": name, "title": title, "gen_seconds": gen, "wal_bytes": wal,
             "results": results}
 
@@ -249,21 +278,25 @@ def markdown(runs, args, binary):
            f"- server settings: " + ", ".join(f"{k}={v}" for k, v in BENCH_SETTINGS.items()),
            "- WAL pre-generated with all slots created first; each consumer drains it alone.",
            "- pg_recvlogical: `--no-loop -E <end lsn> -F 0 -f /dev/null` (binary pgoutput, no "
-           "parsing); pgcdc: file sink, clock stops when the topic file has every row.", ""]
+           "parsing, nothing written); pgcdc: file sink with fdatasync before every "
+           "acknowledgement; for both the clock stops when the slot has confirmed the end LSN "
+           "(for pgcdc: every event durable on disk). pgcdc's output is counted afterwards.", ""]
     for r in runs:
         out += [f"## {r['title']}", "",
                 f"WAL: {r['wal_bytes'] / 2**20:.0f} MiB, generated in {r['gen_seconds']:.1f} s.", "",
-                "| consumer | options | seconds | rows/s | vs pg_recvlogical |",
-                "|---|---|---:|---:|---:|"]
+                "| consumer | options | seconds | rows/s | vs pg_recvlogical | output MiB | peak RSS MiB |",
+                "|---|---|---:|---:|---:|---:|---:|"]
         base = next((x for x in r["results"] if x["tool"] == "pg_recvlogical" and "seconds" in x),
                     None)
         for x in r["results"]:
             if "error" in x:
-                out.append(f"| {x['tool']} | {x['options']} | failed | - | - |")
+                out.append(f"| {x['tool']} | {x['options']} | failed | - | - | - | - |")
                 continue
             ratio = x["rows_per_s"] / base["rows_per_s"] if base else float("nan")
+            mib = f"{x['output_mib']:,.0f}" if x.get("output_mib") else "-"
+            rss = f"{x['peak_rss_kb'] / 1024:,.0f}" if x.get("peak_rss_kb") else "-"
             out.append(f"| {x['tool']} | {x['options']} | {x['seconds']:.2f} | "
-                       f"{x['rows_per_s']:,.0f} | {ratio:.2f}x |")
+                       f"{x['rows_per_s']:,.0f} | {ratio:.2f}x | {mib} | {rss} |")
         out.append("")
     out += ["What each consumer does: pg_recvlogical receives pgoutput's binary messages and "
             "writes them unparsed; pgcdc parses them, builds Debezium JSON (with the Kafka Connect "

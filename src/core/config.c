@@ -9,6 +9,7 @@
  */
 #include "core/config.h"
 #include "core/filter.h"
+#include "sink/sink.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -23,7 +24,6 @@
 
 #define PG_CONNECTOR_CLASS "io.debezium.connector.postgresql.PostgresConnector"
 #define JSON_CONVERTER "org.apache.kafka.connect.json.JsonConverter"
-#define KNOWN_SINKS "file, stdout"
 
 /* ------------------------------------------------------------------------ */
 /* small helpers                                                             */
@@ -243,37 +243,36 @@ cleanup:
 static int check_sinks(const char *key, const char *value, char *errstr, size_t n)
 {
     (void)key;
-    static const char *const known[] = {"file", "stdout"};
     pgcdc_buf item = PGCDC_BUF_INIT;
+    const pgcdc_sink_type *seen[PGCDC_MAX_SINKS];
     const char *pos = value;
-    unsigned seen = 0;
     int count = 0, rc = 0;
 
     while (pgcdc_config_list_next(&pos, &item)) {
-        size_t i;
-        for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-            if (strcmp(item.data, known[i]) == 0)
-                break;
-        if (i == sizeof(known) / sizeof(known[0])) {
+        const pgcdc_sink_type *type = pgcdc_sink_type_find(item.data);
+        if (!type) {
             char shown[128];
             pgcdc_cfg_show(NULL, item.data, item.len, shown, sizeof(shown));
-            errf(errstr, n, "unknown sink '%s' (known sinks: %s)", shown, KNOWN_SINKS);
+            errf(errstr, n, "unknown sink '%s' (known sinks: %s)", shown, pgcdc_sink_type_names());
             rc = -1;
             goto cleanup;
         }
-        if (seen & (1u << i)) {
-            errf(errstr, n, "sink '%s' listed twice", known[i]);
+        for (int i = 0; i < count; i++) {
+            if (seen[i] == type) {
+                errf(errstr, n, "sink '%s' listed twice", type->name);
+                rc = -1;
+                goto cleanup;
+            }
+        }
+        if (count == PGCDC_MAX_SINKS) {
+            errf(errstr, n, "at most %d sinks are supported", PGCDC_MAX_SINKS);
             rc = -1;
             goto cleanup;
         }
-        seen |= 1u << i;
-        count++;
+        seen[count++] = type;
     }
     if (count == 0) {
-        errf(errstr, n, "at least one sink is required (known sinks: %s)", KNOWN_SINKS);
-        rc = -1;
-    } else if (count > PGCDC_MAX_SINKS) {
-        errf(errstr, n, "at most %d sinks are supported", PGCDC_MAX_SINKS);
+        errf(errstr, n, "at least one sink is required (known sinks: %s)", pgcdc_sink_type_names());
         rc = -1;
     }
 cleanup:

@@ -17,6 +17,7 @@
 #include "common/log.h"
 
 #define WRITE_BUF_MAX (1u << 20)
+#define READ_CHUNK (1u << 20)
 
 typedef struct spool_txn {
     uint32_t xid;
@@ -216,19 +217,74 @@ static int replay_mem(const spool_txn *t, const char *p, size_t n, pgcdc_spool_f
     return 0;
 }
 
-static int read_full(int fd, void *p, size_t n)
+/*
+ * Replays a spill file: reads it in large chunks and hands out the records
+ * from the buffer, so a million small messages cost a few hundred read(2)
+ * calls rather than two million.
+ */
+static int replay_file(pgcdc_spool *s, spool_txn *t, pgcdc_spool_fn fn, void *ctx, char *errstr,
+                       size_t errstr_size)
 {
-    char *c = p;
-    while (n) {
-        ssize_t r = read(fd, c, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        c += r;
-        n -= (size_t)r;
+    (void)s;
+    if (lseek(t->fd, 0, SEEK_SET) != 0) {
+        snprintf(errstr, errstr_size, "spool: seek: %s", strerror(errno));
+        return -1;
     }
-    return 0;
+    pgcdc_buf in = PGCDC_BUF_INIT;
+    size_t head = 0; /* start of unconsumed bytes in `in` */
+    uint64_t left = t->file_bytes;
+    int rc = 0;
+    for (;;) {
+        /* consume every complete record in the buffer */
+        while (in.len - head >= 8) {
+            uint32_t hdr[2];
+            memcpy(hdr, in.data + head, sizeof(hdr));
+            if (in.len - head - 8 < hdr[1])
+                break;
+            if (!is_aborted(t, hdr[0])) {
+                rc = fn(ctx, in.data + head + 8, hdr[1], errstr, errstr_size);
+                if (rc != 0)
+                    goto out;
+            }
+            head += 8 + (size_t)hdr[1];
+        }
+        if (!left)
+            break;
+        /* keep the partial record, refill behind it */
+        memmove(in.data, in.data + head, in.len - head);
+        in.len -= head;
+        head = 0;
+        size_t want = READ_CHUNK;
+        if (in.len >= 8) {
+            uint32_t hdr[2];
+            memcpy(hdr, in.data, sizeof(hdr));
+            if (8 + (size_t)hdr[1] > in.len + want)
+                want = 8 + (size_t)hdr[1] - in.len; /* one record larger than a chunk */
+        }
+        if (want > left)
+            want = (size_t)left;
+        pgcdc_buf_reserve(&in, want);
+        ssize_t r;
+        do
+            r = read(t->fd, in.data + in.len, want);
+        while (r < 0 && errno == EINTR);
+        if (r <= 0) {
+            snprintf(errstr, errstr_size, "spool: spill file of transaction %u is short: %s",
+                     t->xid, r < 0 ? strerror(errno) : "end of file");
+            rc = -1;
+            goto out;
+        }
+        in.len += (size_t)r;
+        left -= (uint64_t)r;
+    }
+    if (in.len != head) {
+        snprintf(errstr, errstr_size, "spool: spill file of transaction %u ends mid-record",
+                 t->xid);
+        rc = -1;
+    }
+out:
+    pgcdc_buf_free(&in);
+    return rc;
 }
 
 int pgcdc_spool_replay(pgcdc_spool *s, uint32_t top_xid, pgcdc_spool_fn fn, void *ctx, char *errstr,
@@ -239,45 +295,17 @@ int pgcdc_spool_replay(pgcdc_spool *s, uint32_t top_xid, pgcdc_spool_fn fn, void
     if (!t)
         return 0;
     *link = t->next; /* detach first: fn may run long */
-    int rc = 0;
+    int rc;
     if (t->fd >= 0) {
-        if (flush_to_file(s, t, errstr, errstr_size) != 0) {
-            rc = -1;
-            goto out;
+        rc = flush_to_file(s, t, errstr, errstr_size);
+        if (rc == 0) {
+            pgcdc_log_info("spool", "replaying transaction %u from disk (%llu bytes)", t->xid,
+                           (unsigned long long)t->file_bytes);
+            rc = replay_file(s, t, fn, ctx, errstr, errstr_size);
         }
-        if (lseek(t->fd, 0, SEEK_SET) != 0) {
-            snprintf(errstr, errstr_size, "spool: seek: %s", strerror(errno));
-            rc = -1;
-            goto out;
-        }
-        pgcdc_buf msg = PGCDC_BUF_INIT;
-        uint64_t left = t->file_bytes;
-        while (left >= 8) {
-            uint32_t hdr[2];
-            if (read_full(t->fd, hdr, sizeof(hdr)) != 0)
-                goto short_read;
-            pgcdc_buf_reset(&msg);
-            pgcdc_buf_reserve(&msg, hdr[1]);
-            if (read_full(t->fd, msg.data, hdr[1]) != 0)
-                goto short_read;
-            msg.len = hdr[1];
-            left -= 8 + (uint64_t)hdr[1];
-            if (!is_aborted(t, hdr[0])) {
-                rc = fn(ctx, msg.data, msg.len, errstr, errstr_size);
-                if (rc != 0)
-                    break;
-            }
-        }
-        pgcdc_buf_free(&msg);
-        goto out;
-    short_read:
-        pgcdc_buf_free(&msg);
-        snprintf(errstr, errstr_size, "spool: spill file of transaction %u is short", top_xid);
-        rc = -1;
-        goto out;
+    } else {
+        rc = replay_mem(t, t->mem.data, t->mem.len, fn, ctx, errstr, errstr_size);
     }
-    rc = replay_mem(t, t->mem.data, t->mem.len, fn, ctx, errstr, errstr_size);
-out:
     txn_free(s, t);
     return rc;
 }

@@ -312,6 +312,31 @@ static void test_spill_large_messages(void)
     pgcdc_buf_free(&c.out);
 }
 
+/* Records larger than the replay's read chunk (1 MiB) */
+static void test_spill_records_larger_than_read_chunk(void)
+{
+    pgcdc_spool *s = pgcdc_spool_new(dir, 100);
+    collector c = {PGCDC_BUF_INIT, 0, 0};
+    int rc;
+    size_t n = 3u << 20;
+    char *m = malloc(n);
+    for (int i = 0; i < 2; i++) {
+        memset(m, 'x' + i, n);
+        CHECK_INT(pgcdc_spool_append(s, 5, 5, m, n, err, sizeof(err)), 0);
+        CHECK_INT(pgcdc_spool_append(s, 5, 5, "tiny", 4, err, sizeof(err)), 0);
+    }
+    replay(s, 5, &c, &rc);
+    CHECK_INT(rc, 0);
+    CHECK_INT(c.calls, 4);
+    CHECK_INT(c.out.len, 2 * n + 8 + 3);
+    CHECK(c.out.data[0] == 'x' && c.out.data[n - 1] == 'x' && c.out.data[n] == '|');
+    CHECK(!memcmp(c.out.data + n + 1, "tiny|", 5));
+    CHECK(c.out.data[n + 6] == 'y' && c.out.data[2 * n + 5] == 'y');
+    free(m);
+    pgcdc_spool_free(s);
+    pgcdc_buf_free(&c.out);
+}
+
 static void test_unknown_xid(void)
 {
     pgcdc_spool *s = pgcdc_spool_new(dir, 1 << 20);
@@ -389,6 +414,7 @@ int main(void)
     TEST_RUN(test_spill);
     TEST_RUN(test_spill_two_transactions);
     TEST_RUN(test_spill_large_messages);
+    TEST_RUN(test_spill_records_larger_than_read_chunk);
     TEST_RUN(test_unknown_xid);
     TEST_RUN(test_callback_error);
     TEST_RUN(test_spill_dir_missing);
