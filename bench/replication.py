@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -211,60 +212,81 @@ def pgcdc_version(binary):
 
 
 def scenario(name, args, binary):
+    """Pre-generates the scenario's WAL once, then lets every consumer drain it
+    args.repeat times, each time on its own slot (all created before the WAL
+    exists), interleaving consumers so that drifts of the machine hit all of
+    them alike. Reports the median per consumer with the range."""
     title = {"a": f"(a) {args.rows:,} rows in {args.batch:,}-row transactions",
              "b": f"(b) {args.rows:,} rows in one transaction"}[name]
     log(f"scenario {title}")
-    results = []
+    # consumers: (label, options text, kind, params, slot prefix)
+    consumers = [("pg_recvlogical", "proto_version=1", "recv", ["proto_version=1"], "s_recv")]
+    if name == "b":
+        consumers.append(("pg_recvlogical", "proto_version=2, streaming=on", "recv",
+                          ["proto_version=2", "streaming=on"], "s_recv_stream"))
+    variants = [(True, True)] if args.schemas else []
+    variants.append((False, True))
+    if name == "b":  # one big transaction: also let the walsender spill instead of pgcdc
+        variants += [(sc, False) for sc, _ in list(variants)]
+    for schemas, streaming in variants:
+        opts = "file sink, fsync" + ("" if schemas else ", schemas off") + (
+            "" if streaming else ", streaming off")
+        consumers.append(("pgcdc", opts, "pgcdc", (schemas, streaming),
+                          f"s_pgcdc_{int(schemas)}{int(streaming)}"))
+    samples = {i: [] for i in range(len(consumers))}
+    extra = {i: {} for i in range(len(consumers))}
     with PgCluster(settings=BENCH_SETTINGS) as pg:
         pg.execute(TABLE_DDL)
         pg.execute("CREATE PUBLICATION bench_pub FOR TABLE fabric.user_data")
-        recv_runs = [("pg_recvlogical", "s_recv", ["proto_version=1"])]
-        if name == "b":
-            recv_runs.append(("pg_recvlogical (streaming)", "s_recv_stream",
-                              ["proto_version=2", "streaming=on"]))
-        # (schemas, streaming, slot): the default first, then schemas off; for the one big
-        # transaction also streaming off (the walsender spills instead of pgcdc)
-        pgcdc_runs = [(True, True, "s_pgcdc")]
-        if args.schemas:
-            pgcdc_runs.append((False, True, "s_pgcdc_noschema"))
-        else:
-            pgcdc_runs = [(False, True, "s_pgcdc_noschema")]
-        if name == "b":
-            pgcdc_runs += [(s_, False, slot_ + "_nostream") for s_, _, slot_ in list(pgcdc_runs)]
-        slots = [s for _, s, _ in recv_runs] + [slot for _, _, slot in pgcdc_runs]
-        for s in slots:  # before the WAL exists, so every slot must decode all of it
-            pg.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", (s,))
+        for rep in range(args.repeat):
+            for c in consumers:
+                # before the WAL exists, so every slot must decode all of it
+                pg.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')",
+                           (f"{c[4]}_{rep}",))
         start_lsn = pg.wal_lsn()
         gen = generate(pg, name, args.rows, args.batch)
         end_lsn = pg.wal_lsn()
         wal = lsn_int(end_lsn) - lsn_int(start_lsn)
         log(f"generated {args.rows:,} rows in {gen:.1f}s, {wal / 2**20:.0f} MiB of WAL "
             f"({start_lsn} .. {end_lsn})")
-        for label, slot, opts in recv_runs:
-            dt = run_recvlogical(pg, slot, "bench_pub", end_lsn, opts, args.timeout)
-            log(f"{label}: {dt:.2f}s, {args.rows / dt:,.0f} rows/s")
-            results.append({"tool": label, "options": " ".join(opts), "seconds": dt,
-                            "rows_per_s": args.rows / dt})
-        if binary:
-            for schemas, streaming, slot in pgcdc_runs:
-                opts = "file sink, fsync" + ("" if schemas else ", schemas off") + (
-                    "" if streaming else ", streaming off")
-                work = os.path.join(args.workdir, f"{name}-{slot}")
+        for rep in range(args.repeat):
+            for i, (label, opts, kind, params, prefix) in enumerate(consumers):
+                slot = f"{prefix}_{rep}"
                 try:
-                    dt, lines, size, rc, rss = run_pgcdc(
-                        binary, pg, slot, "bench_pub", args.rows, end_lsn, work, args.timeout,
-                        schemas, streaming)
-                    log(f"pgcdc ({opts}): {dt:.2f}s, {args.rows / dt:,.0f} rows/s, output "
-                        f"{size / 2**20:.0f} MiB, peak RSS {rss or 0:,} kB, exit {rc}")
-                    results.append({"tool": "pgcdc", "options": opts, "seconds": dt,
-                                    "rows_per_s": args.rows / dt, "output_mib": size / 2**20,
-                                    "peak_rss_kb": rss, "exit": rc})
+                    if kind == "recv":
+                        dt = run_recvlogical(pg, slot, "bench_pub", end_lsn, params, args.timeout)
+                        log(f"[{rep + 1}/{args.repeat}] {label} ({opts}): {dt:.2f}s")
+                    elif binary:
+                        work = os.path.join(args.workdir, f"{name}-{slot}")
+                        try:
+                            dt, lines, size, rc, rss = run_pgcdc(
+                                binary, pg, slot, "bench_pub", args.rows, end_lsn, work,
+                                args.timeout, params[0], params[1])
+                        finally:
+                            if not args.keep_output:
+                                subprocess.run(["rm", "-rf", os.path.join(work, "data")])
+                        extra[i]["output_mib"] = size / 2**20
+                        extra[i]["peak_rss_kb"] = max(extra[i].get("peak_rss_kb", 0), rss or 0)
+                        log(f"[{rep + 1}/{args.repeat}] pgcdc ({opts}): {dt:.2f}s, output "
+                            f"{size / 2**20:.0f} MiB, peak RSS {rss or 0:,} kB, exit {rc}")
+                    else:
+                        continue
+                    samples[i].append(dt)
                 except RuntimeError as e:
-                    log(f"pgcdc: FAILED: {e}")
-                    results.append({"tool": "pgcdc", "options": opts, "error": str(e)})
-                finally:
-                    if not args.keep_output:
-                        subprocess.run(["rm", "-rf", os.path.join(work, "data")])
+                    log(f"{label} ({opts}): FAILED: {e}")
+                    extra[i]["error"] = str(e)
+    results = []
+    for i, (label, opts, kind, params, prefix) in enumerate(consumers):
+        xs = sorted(samples[i])
+        if "error" in extra[i] or not xs:
+            if kind == "recv" or binary:
+                results.append({"tool": label, "options": opts,
+                                "error": extra[i].get("error", "not run")})
+            continue
+        med = statistics.median(xs)
+        results.append({"tool": label, "options": opts, "seconds": med, "min": xs[0],
+                        "max": xs[-1], "runs": len(xs), "rows_per_s": args.rows / med,
+                        **{k: v for k, v in extra[i].items() if k != "error"}})
     return {"name": name, "title": title, "gen_seconds": gen, "wal_bytes": wal,
             "results": results}
 
@@ -284,7 +306,7 @@ def markdown(runs, args, binary):
     for r in runs:
         out += [f"## {r['title']}", "",
                 f"WAL: {r['wal_bytes'] / 2**20:.0f} MiB, generated in {r['gen_seconds']:.1f} s.", "",
-                "| consumer | options | seconds | rows/s | vs pg_recvlogical | output MiB | peak RSS MiB |",
+                "| consumer | options | seconds (median, min-max) | rows/s | vs pg_recvlogical | output MiB | peak RSS MiB |",
                 "|---|---|---:|---:|---:|---:|---:|"]
         base = next((x for x in r["results"] if x["tool"] == "pg_recvlogical" and "seconds" in x),
                     None)
@@ -295,7 +317,8 @@ def markdown(runs, args, binary):
             ratio = x["rows_per_s"] / base["rows_per_s"] if base else float("nan")
             mib = f"{x['output_mib']:,.0f}" if x.get("output_mib") else "-"
             rss = f"{x['peak_rss_kb'] / 1024:,.0f}" if x.get("peak_rss_kb") else "-"
-            out.append(f"| {x['tool']} | {x['options']} | {x['seconds']:.2f} | "
+            out.append(f"| {x['tool']} | {x['options']} | {x['seconds']:.2f} "
+                       f"({x['min']:.2f}-{x['max']:.2f}) | "
                        f"{x['rows_per_s']:,.0f} | {ratio:.2f}x | {mib} | {rss} |")
         out.append("")
     out += ["What each consumer does: pg_recvlogical receives pgoutput's binary messages and "
@@ -311,6 +334,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", 1_000_000)))
     ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", 3)),
+                    help="runs per consumer; the median is reported")
     ap.add_argument("--scenarios", default=os.environ.get("BENCH_SCENARIOS", "a,b"))
     ap.add_argument("--pgcdc", default=os.environ.get("PGCDC_BIN",
                                                       os.path.join(REPO_ROOT, "build", "pgcdc")))

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "sink/sink.h"
@@ -65,6 +67,7 @@ struct pgcdc_pipeline {
     pgcdc_offsets offsets; /* committer-owned durable position */
     int offsets_dirty;
     _Atomic uint64_t confirmed_lsn;
+    int wakeup_fd; /* eventfd: confirmed_lsn advanced */
     _Atomic uint64_t events_pushed;
     _Atomic uint64_t events_acked;
     _Atomic uint64_t acked_by_op[128];
@@ -270,8 +273,12 @@ static void *committer_main(void *arg)
                 fail_locked(pipe, err);
                 break;
             }
-            if (snap.done_lsn > atomic_load(&pipe->confirmed_lsn))
+            if (snap.done_lsn > atomic_load(&pipe->confirmed_lsn)) {
                 atomic_store(&pipe->confirmed_lsn, snap.done_lsn);
+                uint64_t one = 1;
+                ssize_t w = write(pipe->wakeup_fd, &one, sizeof(one));
+                (void)w; /* a full counter still wakes the reader */
+            }
             continue;
         }
         if (pipe->workers_done == pipe->nsinks || pipe->failed)
@@ -295,6 +302,12 @@ pgcdc_pipeline *pgcdc_pipeline_new(const pgcdc_config *cfg, const char *data_dir
     pthread_cond_init(&pipe->cond_room, NULL);
     pthread_cond_init(&pipe->cond_work, NULL);
     pthread_cond_init(&pipe->cond_commit, NULL);
+    pipe->wakeup_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (pipe->wakeup_fd < 0) {
+        snprintf(errstr, errstr_size, "pipeline: eventfd: %s", strerror(errno));
+        free(pipe);
+        return NULL;
+    }
     pipe->max_bytes = cfg->queue_max_bytes > 0 ? (uint64_t)cfg->queue_max_bytes : (64u << 20);
     pipe->next_seq = 1;
     pipe->offsets = *start;
@@ -413,6 +426,18 @@ int pgcdc_pipeline_wait_room(pgcdc_pipeline *pipe, int timeout_ms)
     return rc;
 }
 
+int pgcdc_pipeline_wakeup_fd(pgcdc_pipeline *pipe)
+{
+    return pipe->wakeup_fd;
+}
+
+void pgcdc_pipeline_wakeup_drain(pgcdc_pipeline *pipe)
+{
+    uint64_t n;
+    ssize_t r = read(pipe->wakeup_fd, &n, sizeof(n));
+    (void)r; /* EAGAIN: nothing pending */
+}
+
 uint64_t pgcdc_pipeline_confirmed_lsn(pgcdc_pipeline *pipe)
 {
     return atomic_load(&pipe->confirmed_lsn);
@@ -518,6 +543,7 @@ void pgcdc_pipeline_free(pgcdc_pipeline *pipe)
         b = n;
     }
     free(pipe->data_dir);
+    close(pipe->wakeup_fd);
     pthread_mutex_destroy(&pipe->lock);
     pthread_cond_destroy(&pipe->cond_room);
     pthread_cond_destroy(&pipe->cond_work);

@@ -59,6 +59,12 @@ int pgcdc_pipeline_wait_room(pgcdc_pipeline *pipe, int timeout_ms);
  * is durable: safe to confirm as the slot's flush position. */
 uint64_t pgcdc_pipeline_confirmed_lsn(pgcdc_pipeline *pipe);
 
+/* A file descriptor that becomes readable when the confirmed LSN advances,
+ * so the source can wait on it beside its socket and confirm at once. The
+ * source calls pgcdc_pipeline_wakeup_drain() after it fires. */
+int pgcdc_pipeline_wakeup_fd(pgcdc_pipeline *pipe);
+void pgcdc_pipeline_wakeup_drain(pgcdc_pipeline *pipe);
+
 /* 1 when every pushed batch has been acknowledged by every sink. */
 int pgcdc_pipeline_idle(pgcdc_pipeline *pipe);
 

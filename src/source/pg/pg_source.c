@@ -931,14 +931,24 @@ static int stream_loop(pg_source *src)
             log_stats(src, 0);
             if (pgcdc_pipeline_failed(src->pipe, src->errstr, sizeof(src->errstr)))
                 return -1;
-            int fd = PQsocket(src->repl);
+            /* wait for data, or for the committer to make more durable */
+            int fd = PQsocket(src->repl), wfd = pgcdc_pipeline_wakeup_fd(src->pipe);
             fd_set rfds;
             FD_ZERO(&rfds);
             FD_SET(fd, &rfds);
-            struct timeval tv = {0, 100000};
-            if (select(fd + 1, &rfds, NULL, NULL, &tv) < 0 && errno != EINTR) {
+            FD_SET(wfd, &rfds);
+            /* a confirmation held back by the coalescing window goes out soon */
+            int pending = pgcdc_pipeline_confirmed_lsn(src->pipe) != src->sent_flush;
+            struct timeval tv = {0, pending ? 20000 : 100000};
+            int ns = select((fd > wfd ? fd : wfd) + 1, &rfds, NULL, NULL, &tv);
+            if (ns < 0 && errno != EINTR) {
                 snprintf(src->errstr, sizeof(src->errstr), "select: %s", strerror(errno));
                 return 1;
+            }
+            if (ns > 0 && FD_ISSET(wfd, &rfds)) {
+                pgcdc_pipeline_wakeup_drain(src->pipe);
+                if (send_status(src, 0) != 0)
+                    return 1;
             }
             if (!PQconsumeInput(src->repl)) {
                 snprintf(src->errstr, sizeof(src->errstr), "replication connection lost: %s",
