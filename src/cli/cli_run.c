@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "common/buf.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "source/pg/pg_source.h"
 
@@ -38,21 +39,6 @@ static const char usage[] =
     "  --data-dir DIR    offsets and file-sink output (default ./pgcdc-data)\n"
     "  --log-level L     error, warn, info (default) or debug\n";
 
-static int mkdir_p(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int pgcdc_cli_run(int argc, char **argv)
 {
     pgcdc_config cfg;
@@ -62,7 +48,7 @@ int pgcdc_cli_run(int argc, char **argv)
 
     const char *dir = cfg.data_dir;
     int lock_fd = -1;
-    if (mkdir_p(dir) != 0) {
+    if (pgcdc_mkdir_p(dir, NULL) != 0) {
         pgcdc_log_error("run", "cannot create data directory %s: %s", dir, strerror(errno));
         rc = 1;
         goto out;

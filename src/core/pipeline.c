@@ -254,8 +254,9 @@ static void *committer_main(void *arg)
             atomic_fetch_add(&pipe->events_acked, b->nrecords);
             size_t off = 0;
             pgcdc_record rec;
-            while (pgcdc_batch_next(b, &off, &rec))
-                atomic_fetch_add(&pipe->acked_by_op[(unsigned char)rec.op & 127], 1);
+            while (pgcdc_batch_next(b, &off, &rec)) /* tombstones count under '0' */
+                atomic_fetch_add(&pipe->acked_by_op[rec.value ? (unsigned char)rec.op & 127 : '0'],
+                                 1);
             batch_recycle_locked(pipe, b);
             progressed = 1;
         }

@@ -28,7 +28,7 @@ typedef struct pgcdc_pipeline pgcdc_pipeline;
 typedef struct pgcdc_pipeline_stats {
     uint64_t events_pushed;
     uint64_t events_acked;
-    uint64_t acked_by_op[128]; /* indexed by op character */
+    uint64_t acked_by_op[128]; /* indexed by op character; tombstones under '0' */
     uint64_t bytes_queued;     /* encoded bytes pushed and not yet acknowledged */
     uint64_t confirmed_lsn;
 } pgcdc_pipeline_stats;

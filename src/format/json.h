@@ -42,8 +42,11 @@ void pgcdc_json_double(pgcdc_buf *buf, double v);
 /* Same for a Java float (shortest float32 representation). */
 void pgcdc_json_float(pgcdc_buf *buf, float v);
 
-/* Standard base64 (RFC 4648, with padding) of `len` bytes, quoted. */
+/* Standard base64 (RFC 4648, with padding) of `len` bytes, quoted. `p` may
+ * point into `buf` when the caller reserved room for the output first. */
 void pgcdc_json_base64(pgcdc_buf *buf, const unsigned char *p, size_t len);
+/* The same in the URL-safe alphabet (- and _), as Java's Base64.getUrlEncoder(). */
+void pgcdc_json_base64_url(pgcdc_buf *buf, const unsigned char *p, size_t len);
 
 /* Returns 1 if [s, s+len) is valid UTF-8, 0 otherwise. */
 int pgcdc_utf8_valid(const char *s, size_t len);

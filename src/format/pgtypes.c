@@ -269,37 +269,10 @@ int pgcdc_pgt_parse_i64(const char *s, size_t len, int64_t *out)
 
 void pgcdc_pgt_base64(pgcdc_buf *buf, const unsigned char *p, size_t len, int url_safe)
 {
-    if (!url_safe) {
+    if (url_safe)
+        pgcdc_json_base64_url(buf, p, len);
+    else
         pgcdc_json_base64(buf, p, len);
-        return;
-    }
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    /* the caller may pass a scratch region of this buffer: reserve, then never grow */
-    size_t out = (len + 2) / 3 * 4 + 2;
-    if (buf->len + out + 1 > buf->cap) {
-        /* p is not inside buf when the caller did not reserve; growing is then safe */
-        pgcdc_buf_reserve(buf, out);
-    }
-    char *o = buf->data + buf->len;
-    *o++ = '"';
-    size_t i = 0;
-    for (; i + 3 <= len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        *o++ = tbl[v >> 18];
-        *o++ = tbl[(v >> 12) & 63];
-        *o++ = tbl[(v >> 6) & 63];
-        *o++ = tbl[v & 63];
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);
-        *o++ = tbl[v >> 18];
-        *o++ = tbl[(v >> 12) & 63];
-        *o++ = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
-        *o++ = '=';
-    }
-    *o++ = '"';
-    buf->len = (size_t)(o - buf->data);
-    buf->data[buf->len] = 0;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "sink/sink.h"
 
@@ -48,27 +49,6 @@ typedef struct file_sink {
     size_t run_bytes;
 } file_sink;
 
-static int mkdir_p(const char *path, char *errstr, size_t errstr_size)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            goto fail;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        goto fail;
-    return 0;
-fail:
-    snprintf(errstr, errstr_size, "file sink: cannot create directory %s: %s", tmp,
-             strerror(errno));
-    return -1;
-}
-
 static int file_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, char *errstr,
                      size_t errstr_size)
 {
@@ -80,7 +60,10 @@ static int file_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, ch
     }
     fs->dir = strdup(cfg->data_dir);
     fs->fsync_enabled = cfg->file_fsync;
-    if (!fs->dir || mkdir_p(fs->dir, errstr, errstr_size) != 0) {
+    const char *failed = cfg->data_dir; /* also when strdup failed */
+    if (!fs->dir || pgcdc_mkdir_p(fs->dir, &failed) != 0) {
+        snprintf(errstr, errstr_size, "file sink: cannot create directory %s: %s", failed,
+                 strerror(errno));
         free(fs->dir);
         free(fs);
         return -1;

@@ -334,11 +334,11 @@ static void log_stats(pg_source *src, int force)
     char l[32];
     pgcdc_lsn_format(st.confirmed_lsn, l, sizeof(l));
     pgcdc_log_info("source",
-                   "events acknowledged %" PRIu64 " (c=%" PRIu64 " u=%" PRIu64 " d=%" PRIu64
-                   " t=%" PRIu64 " m=%" PRIu64 "), %.0f/s, queued %" PRIu64
+                   "records acknowledged %" PRIu64 " (c=%" PRIu64 " u=%" PRIu64 " d=%" PRIu64
+                   " t=%" PRIu64 " m=%" PRIu64 " tombstones=%" PRIu64 "), %.0f/s, queued %" PRIu64
                    " bytes, confirmed LSN %s",
                    st.events_acked, st.acked_by_op['c'], st.acked_by_op['u'], st.acked_by_op['d'],
-                   st.acked_by_op['t'], st.acked_by_op['m'],
+                   st.acked_by_op['t'], st.acked_by_op['m'], st.acked_by_op['0'],
                    secs > 0 ? (double)(st.events_acked - src->last_stats_events) / secs : 0.0,
                    st.bytes_queued, l);
     src->last_stats_us = now;
