@@ -251,9 +251,11 @@ static int replay_file(pgcdc_spool *s, spool_txn *t, pgcdc_spool_fn fn, void *ct
         if (!left)
             break;
         /* keep the partial record, refill behind it */
-        memmove(in.data, in.data + head, in.len - head);
-        in.len -= head;
-        head = 0;
+        if (head) {
+            memmove(in.data, in.data + head, in.len - head);
+            in.len -= head;
+            head = 0;
+        }
         size_t want = READ_CHUNK;
         if (in.len >= 8) {
             uint32_t hdr[2];
