@@ -352,8 +352,10 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      INT_MAX, NULL},
     {"snapshot.mode", PGCDC_CFG_ENUM, NULL,
      "-|initial|no_data|initial_only|always|when_needed|never=no_data", OFF(snapshot_mode),
-     "When to snapshot existing rows. Unset behaves like Debezium's default `initial`. `never` "
-     "is accepted as the older name of `no_data`.",
+     "When to copy rows that exist before streaming starts. This release streams changes only: "
+     "`no_data` (older name `never`) is supported; the other modes are rejected with an error "
+     "rather than ignored. Unset streams only and logs a warning that existing rows are not "
+     "copied.",
      NULL, G_REPL, 0, 0, NULL},
 
     /* Filters */
