@@ -35,12 +35,6 @@
 #define BATCH_MAX_BYTES (4u << 20)
 #define STATS_INTERVAL_US (10 * 1000000LL)
 
-_Static_assert(sizeof(pgcdc_value) == sizeof(pgcdc_pgo_value), "value layouts differ");
-_Static_assert(offsetof(pgcdc_value, data) == offsetof(pgcdc_pgo_value, data),
-               "value layouts differ");
-_Static_assert(offsetof(pgcdc_value, len) == offsetof(pgcdc_pgo_value, len),
-               "value layouts differ");
-
 typedef struct relcache {
     uint32_t *keys; /* 0 = empty (relid 0 never exists) */
     pgcdc_table **tables;
@@ -462,18 +456,18 @@ static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
         relid = m->u.insert.relid;
         op = 'c';
         after.ncols = m->u.insert.newtup.ncols;
-        after.cols = (const pgcdc_value *)m->u.insert.newtup.cols;
+        after.cols = m->u.insert.newtup.cols;
         ap = &after;
         break;
     case PGCDC_PGO_UPDATE:
         relid = m->u.update.relid;
         op = 'u';
         after.ncols = m->u.update.newtup.ncols;
-        after.cols = (const pgcdc_value *)m->u.update.newtup.cols;
+        after.cols = m->u.update.newtup.cols;
         ap = &after;
         if (m->u.update.oldkind) {
             before.ncols = m->u.update.oldtup.ncols;
-            before.cols = (const pgcdc_value *)m->u.update.oldtup.cols;
+            before.cols = m->u.update.oldtup.cols;
             bp = &before;
         }
         break;
@@ -481,7 +475,7 @@ static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
         relid = m->u.del.relid;
         op = 'd';
         before.ncols = m->u.del.oldtup.ncols;
-        before.cols = (const pgcdc_value *)m->u.del.oldtup.cols;
+        before.cols = m->u.del.oldtup.cols;
         bp = &before;
         break;
     }

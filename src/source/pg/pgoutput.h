@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/event.h"
+
 /* Message type bytes, as on the wire. */
 enum {
     PGCDC_PGO_BEGIN = 'B',
@@ -52,12 +54,10 @@ enum {
 };
 
 /* One column of a TupleData: kind is 'n' (null), 'u' (unchanged TOAST),
- * 't' (text) or 'b' (binary). data/len are set for 't' and 'b' only. */
-typedef struct pgcdc_pgo_value {
-    char kind;
-    uint32_t len;
-    const char *data;
-} pgcdc_pgo_value;
+ * 't' (text) or 'b' (binary); data/len are set for 't' and 'b' only. It is
+ * the event model's value type, so decoded rows feed the encoder as they
+ * are. */
+typedef pgcdc_value pgcdc_pgo_value;
 
 typedef struct pgcdc_pgo_tuple {
     uint16_t ncols;
