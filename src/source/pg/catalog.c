@@ -198,21 +198,33 @@ int pgcdc_catalog_type_lookup(void *ctx, uint32_t oid, pgcdc_type_info *info)
     return 0;
 }
 
+/* Ordinary and partitioned user tables (partitions are published through
+ * their parent): schema, name, replica identity, has a primary key. */
+static PGresult *user_tables(pgcdc_catalog *cat, char *errstr, size_t errstr_size)
+{
+    PGresult *res = PQexec(
+        cat->conn, "SELECT n.nspname, c.relname, c.relreplident, "
+                   "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) "
+                   "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                   "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                   "AND n.nspname !~ '^pg_' ORDER BY 1, 2");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        set_pq_error(errstr, errstr_size, "listing tables", cat->conn, res);
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
 /* Every ordinary/partitioned user table passing the filters, as a quoted
  * comma-separated list for CREATE/ALTER PUBLICATION. */
 static int filtered_tables(pgcdc_catalog *cat, const pgcdc_filter *filter, pgcdc_buf *list,
                            int *count, char *errstr, size_t errstr_size)
 {
-    PGresult *res = PQexec(cat->conn, "SELECT n.nspname, c.relname FROM pg_class c "
-                                      "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                      "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
-                                      "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-                                      "AND n.nspname !~ '^pg_' ORDER BY 1, 2");
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        set_pq_error(errstr, errstr_size, "listing tables", cat->conn, res);
-        PQclear(res);
+    PGresult *res = user_tables(cat, errstr, errstr_size);
+    if (!res)
         return -1;
-    }
     *count = 0;
     for (int r = 0; r < PQntuples(res); r++) {
         const char *s = PQgetvalue(res, r, 0), *t = PQgetvalue(res, r, 1);
@@ -350,18 +362,9 @@ int pgcdc_catalog_describe_capture(pgcdc_catalog *cat, const pgcdc_filter *filte
                                    pgcdc_buf *warnings, int *ncaptured, char *errstr,
                                    size_t errstr_size)
 {
-    PGresult *res = PQexec(
-        cat->conn, "SELECT n.nspname, c.relname, c.relreplident, "
-                   "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) "
-                   "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                   "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
-                   "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-                   "AND n.nspname !~ '^pg_' ORDER BY 1, 2");
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        set_pq_error(errstr, errstr_size, "listing tables", cat->conn, res);
-        PQclear(res);
+    PGresult *res = user_tables(cat, errstr, errstr_size);
+    if (!res)
         return -1;
-    }
     *ncaptured = 0;
     for (int r = 0; r < PQntuples(res); r++) {
         const char *s = PQgetvalue(res, r, 0), *t = PQgetvalue(res, r, 1);

@@ -442,6 +442,17 @@ static int encode(pg_source *src, pgcdc_change *chg)
     return 0;
 }
 
+/* A change of the current transaction, at `lsn`, with its position. */
+static void change_init(const pg_source *src, pgcdc_change *chg, char op, const pgcdc_table *t,
+                        uint64_t lsn)
+{
+    memset(chg, 0, sizeof(*chg));
+    chg->op = op;
+    chg->table = t;
+    chg->pos = (pgcdc_position){src->final_lsn, 0, src->index, lsn, src->xid};
+    chg->commit_ts_us = src->commit_ts_us;
+}
+
 static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
 {
     src->index++;
@@ -493,13 +504,9 @@ static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
             return -1;
         }
         pgcdc_change chg;
-        memset(&chg, 0, sizeof(chg));
-        chg.op = op;
-        chg.table = t;
+        change_init(src, &chg, op, t, lsn);
         chg.before = bp;
         chg.after = ap;
-        chg.pos = (pgcdc_position){src->final_lsn, 0, src->index, lsn, src->xid};
-        chg.commit_ts_us = src->commit_ts_us;
         if (encode(src, &chg) != 0)
             return -1;
     }
@@ -517,11 +524,7 @@ static int on_truncate(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
         if (!t || !t->captured || skip_op(src->cfg, 't'))
             continue;
         pgcdc_change chg;
-        memset(&chg, 0, sizeof(chg));
-        chg.op = 't';
-        chg.table = t;
-        chg.pos = (pgcdc_position){src->final_lsn, 0, src->index, lsn, src->xid};
-        chg.commit_ts_us = src->commit_ts_us;
+        change_init(src, &chg, 't', t, lsn);
         if (encode(src, &chg) != 0)
             return -1;
     }
@@ -533,18 +536,16 @@ static int on_message(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
 {
     int transactional = m->u.message.flags & 1;
     pgcdc_change chg;
-    memset(&chg, 0, sizeof(chg));
-    chg.op = 'm';
+    if (transactional && src->in_txn)
+        src->index++;
+    change_init(src, &chg, 'm', NULL, m->u.message.lsn);
     chg.msg_prefix = m->u.message.prefix;
     chg.msg_content = m->u.message.content;
     chg.msg_len = m->u.message.len;
     chg.msg_transactional = transactional;
     if (transactional && src->in_txn) {
-        src->index++;
         if (src->skip_txn || src->index <= src->skip_upto)
             return 0;
-        chg.pos = (pgcdc_position){src->final_lsn, 0, src->index, m->u.message.lsn, src->xid};
-        chg.commit_ts_us = src->commit_ts_us;
         if (encode(src, &chg) != 0)
             return -1;
         set_pos(src, m->u.message.lsn, 0);
