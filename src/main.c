@@ -22,6 +22,20 @@ static const char usage[] =
     "FILE is a native YAML pipeline file or a Debezium PostgreSQL connector JSON\n"
     "(see docs/CONFIG.md). Run 'pgcdc <command> --help' for details.\n";
 
+/* For subcommands without options: --help prints `text`, anything else is a
+ * usage error. Returns -1 to go on, else the exit code. */
+static int no_options(int argc, char **argv, const char *text)
+{
+    if (argc < 3)
+        return -1;
+    if (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
+        fputs(text, stdout);
+        return 0;
+    }
+    fprintf(stderr, "pgcdc: %s takes no options\n\n%s", argv[1], text);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -36,10 +50,19 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "slots"))
         return pgcdc_cli_slots(argc - 1, argv + 1);
     if (!strcmp(cmd, "config-docs")) {
+        int rc = no_options(argc, argv,
+                            "Usage: pgcdc config-docs\n\nPrints the configuration reference "
+                            "(every key, its type, default and meaning) as Markdown;\n"
+                            "docs/CONFIG.md is its output.\n");
+        if (rc >= 0)
+            return rc;
         pgcdc_config_write_docs(stdout);
         return 0;
     }
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        int rc = no_options(argc, argv, "Usage: pgcdc version\n\nPrints the pgcdc version.\n");
+        if (rc >= 0)
+            return rc;
         printf("pgcdc %s\n", PGCDC_VERSION);
         return 0;
     }

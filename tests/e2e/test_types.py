@@ -165,3 +165,20 @@ def test_unconvertible_value_stops_with_clear_error(pg, pgcdc, unique_name):
     assert p.wait_exit(timeout=30) == 1
     log = p.log_text()
     assert "column \"v\"" in log and "decimal.handling.mode" in log
+
+
+def test_schemas_off_same_values(pg, pgcdc, unique_name, typed_table):
+    """With the converters' schemas disabled the payload is the same, bare."""
+    p = pgcdc(tables=typed_table)
+    p.set(**{"key.converter.schemas.enable": False, "value.converter.schemas.enable": False})
+    p.start()
+    pg.execute(f"INSERT INTO {typed_table} VALUES {VALUES}")
+    pg.execute(f"DELETE FROM {typed_table} WHERE id = 1")
+    ev = p.wait_events(p.topic("public", unique_name), 2)
+    assert "schema" not in ev[0]
+    on = pgcdc(tables=typed_table)  # a second pipeline with schemas, on its own slot
+    on.start()
+    pg.execute(f"INSERT INTO {typed_table} VALUES {VALUES}")
+    with_schema = on.wait_events(on.topic("public", unique_name), 1)[0]["payload"]["after"]
+    assert ev[0]["after"] == with_schema
+    assert ev[1]["op"] == "d" and ev[1]["before"]["id"] == 1
