@@ -18,6 +18,7 @@ void pgcdc_batch_reset(pgcdc_batch *batch)
     batch->nrecords = 0;
     batch->seq = 0;
     batch->has_pos = 0;
+    batch->snapshot_done = 0;
     batch->next = NULL;
     batch->pending = 0;
     memset(&batch->pos, 0, sizeof(batch->pos));

@@ -64,6 +64,7 @@ typedef struct pgcdc_batch {
     uint64_t seq;       /* pipeline sequence number, assigned on push */
     pgcdc_position pos; /* position to confirm once this batch is acknowledged */
     int has_pos;        /* pos is meaningful */
+    int snapshot_done;  /* acknowledging this batch completes the initial snapshot */
     struct pgcdc_batch *next;
     int pending; /* sinks that have not acknowledged it yet */
 } pgcdc_batch;

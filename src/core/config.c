@@ -352,10 +352,11 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      INT_MAX, NULL},
     {"snapshot.mode", PGCDC_CFG_ENUM, NULL,
      "-|initial|no_data|initial_only|always|when_needed|never=no_data", OFF(snapshot_mode),
-     "When to copy rows that exist before streaming starts. This release streams changes only: "
-     "`no_data` (older name `never`) is supported; the other modes are rejected with an error "
-     "rather than ignored. Unset streams only and logs a warning that existing rows are not "
-     "copied.",
+     "When to copy rows that exist before streaming starts. `initial` (the default, as in "
+     "Debezium): on the first start, copy every captured table as op `r` events, consistent "
+     "with the slot (an interrupted copy is taken again on restart), then stream. "
+     "`initial_only`: the same copy, then exit. `no_data` (older name `never`): stream only. "
+     "`always` and `when_needed` are not supported yet and are rejected.",
      NULL, G_REPL, 0, 0, NULL},
 
     /* Filters */

@@ -90,6 +90,11 @@ int pgcdc_offsets_load(const char *dir, pgcdc_offsets *offsets, char *errstr, si
         goto out;
     }
     offsets->last_xid = (uint32_t)xid;
+    const char *snap = json_string_value(json_object_get(root, "snapshot"));
+    offsets->snapshot = !snap                      ? PGCDC_SNAPSHOT_STATE_NONE
+                        : !strcmp(snap, "done")    ? PGCDC_SNAPSHOT_STATE_DONE
+                        : !strcmp(snap, "running") ? PGCDC_SNAPSHOT_STATE_RUNNING
+                                                   : PGCDC_SNAPSHOT_STATE_NONE;
     rc = 1;
 out:
     json_decref(root);
@@ -110,10 +115,13 @@ int pgcdc_offsets_store(const char *dir, const pgcdc_offsets *offsets, char *err
                      "{\"slot\":\"%s\",\"done_lsn\":\"%" PRIu64 "\",\"done_lsn_text\":\"%s\","
                      "\"partial_commit_lsn\":\"%" PRIu64 "\",\"partial_index\":\"%" PRIu64 "\","
                      "\"last_event_lsn\":\"%" PRIu64 "\",\"last_xid\":\"%u\","
-                     "\"events\":\"%" PRIu64 "\"}\n",
+                     "\"events\":\"%" PRIu64 "\",\"snapshot\":\"%s\"}\n",
                      offsets->slot, offsets->done_lsn, done, offsets->partial_commit_lsn,
                      offsets->partial_index, offsets->last_event_lsn, offsets->last_xid,
-                     offsets->events);
+                     offsets->events,
+                     offsets->snapshot == PGCDC_SNAPSHOT_STATE_DONE      ? "done"
+                     : offsets->snapshot == PGCDC_SNAPSHOT_STATE_RUNNING ? "running"
+                                                                         : "none");
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(errstr, errstr_size, "offsets: cannot create %s: %s", tmp, strerror(errno));

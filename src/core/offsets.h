@@ -24,7 +24,16 @@ typedef struct pgcdc_offsets {
     uint64_t last_event_lsn; /* informational */
     uint32_t last_xid;       /* informational */
     uint64_t events;         /* events acknowledged since the file was created */
+    int snapshot;            /* PGCDC_SNAPSHOT_STATE_* */
 } pgcdc_offsets;
+
+/* Progress of the initial snapshot: "running" in the file means it was
+ * interrupted and must be taken again. */
+enum {
+    PGCDC_SNAPSHOT_STATE_NONE = 0,
+    PGCDC_SNAPSHOT_STATE_RUNNING = 1,
+    PGCDC_SNAPSHOT_STATE_DONE = 2,
+};
 
 /* Reads <dir>/offsets.json. Returns 1 if found, 0 if absent (offsets
  * zeroed), -1 with errstr if present but unreadable or malformed. */

@@ -213,6 +213,8 @@ static void batch_recycle_locked(pgcdc_pipeline *pipe, pgcdc_batch *b)
 /* Applies an acknowledged batch's position to the committer's offsets. */
 static void offsets_apply(pgcdc_offsets *o, const pgcdc_batch *b)
 {
+    if (b->snapshot_done)
+        o->snapshot = PGCDC_SNAPSHOT_STATE_DONE;
     if (!b->has_pos)
         return;
     if (b->pos.end_lsn) {
@@ -313,6 +315,7 @@ pgcdc_pipeline *pgcdc_pipeline_new(const pgcdc_config *cfg, const char *data_dir
     pipe->next_seq = 1;
     pipe->offsets = *start;
     snprintf(pipe->offsets.slot, sizeof(pipe->offsets.slot), "%s", cfg->slot_name);
+    pipe->offsets_dirty = 1; /* record the starting state (e.g. a snapshot begins) at once */
     atomic_store(&pipe->confirmed_lsn, start->done_lsn);
     pipe->data_dir = strdup(data_dir);
     types = strdup(cfg->sink_types && *cfg->sink_types ? cfg->sink_types : "file");

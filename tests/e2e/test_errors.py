@@ -75,9 +75,9 @@ def test_wal_level_replica(make_pg, pgcdc):
     assert "wal_level" in log and "logical" in log
 
 
-def test_snapshot_initial_not_silently_ignored(pgcdc):
+def test_unsupported_snapshot_mode_not_silently_ignored(pgcdc):
     p = pgcdc()
-    p.set(**{"snapshot.mode": "initial"})
+    p.set(**{"snapshot.mode": "always"})
     code, log = run(p)
     assert code == 1 and "snapshot.mode" in log
 

@@ -29,6 +29,7 @@
 #include "format/debezium.h"
 #include "source/pg/catalog.h"
 #include "source/pg/pgoutput.h"
+#include "source/pg/snapshot.h"
 #include "source/pg/spool.h"
 
 #define PG_EPOCH_OFFSET_US 946684800000000LL
@@ -328,11 +329,12 @@ static void log_stats(pg_source *src, int force)
     char l[32];
     pgcdc_lsn_format(st.confirmed_lsn, l, sizeof(l));
     pgcdc_log_info("source",
-                   "records acknowledged %" PRIu64 " (c=%" PRIu64 " u=%" PRIu64 " d=%" PRIu64
-                   " t=%" PRIu64 " m=%" PRIu64 " tombstones=%" PRIu64 "), %.0f/s, queued %" PRIu64
-                   " bytes, confirmed LSN %s",
-                   st.events_acked, st.acked_by_op['c'], st.acked_by_op['u'], st.acked_by_op['d'],
-                   st.acked_by_op['t'], st.acked_by_op['m'], st.acked_by_op['0'],
+                   "records acknowledged %" PRIu64 " (r=%" PRIu64 " c=%" PRIu64 " u=%" PRIu64
+                   " d=%" PRIu64 " t=%" PRIu64 " m=%" PRIu64 " tombstones=%" PRIu64
+                   "), %.0f/s, queued %" PRIu64 " bytes, confirmed LSN %s",
+                   st.events_acked, st.acked_by_op['r'], st.acked_by_op['c'], st.acked_by_op['u'],
+                   st.acked_by_op['d'], st.acked_by_op['t'], st.acked_by_op['m'],
+                   st.acked_by_op['0'],
                    secs > 0 ? (double)(st.events_acked - src->last_stats_events) / secs : 0.0,
                    st.bytes_queued, l);
     src->last_stats_us = now;
@@ -429,8 +431,10 @@ static int skip_op(const pgcdc_config *cfg, char op)
 static int encode(pg_source *src, pgcdc_change *chg)
 {
     char err[768];
-    chg->last_commit_lsn = src->last_commit_lsn;
-    chg->snapshot = "false";
+    if (!chg->snapshot) {
+        chg->last_commit_lsn = src->last_commit_lsn;
+        chg->snapshot = "false";
+    }
     if (pgcdc_debezium_encode(&src->enc, src->batch, chg, err, sizeof(err)) < 0) {
         char l[32];
         pgcdc_lsn_format(chg->pos.event_lsn, l, sizeof(l));
@@ -723,7 +727,15 @@ static PGconn *connect_replication(pg_source *src)
 
 /* Makes sure the slot exists, is a pgoutput slot of this database and is
  * free; creates it when missing (and no offsets say it existed). */
-static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets)
+/* The exported snapshot of a slot pgcdc just created: valid while `conn`
+ * (the replication connection that created it) stays open and idle. */
+typedef struct exported_snapshot {
+    PGconn *conn;
+    char name[128];
+    uint64_t consistent_lsn;
+} exported_snapshot;
+
+static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets, exported_snapshot *export)
 {
     pgcdc_slot_info si;
     const pgcdc_config *cfg = src->cfg;
@@ -778,17 +790,32 @@ static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets)
     char *qslot = PQescapeIdentifier(conn, cfg->slot_name, strlen(cfg->slot_name));
     pgcdc_buf sql = PGCDC_BUF_INIT;
     if (src->cat.server_version >= 150000)
-        pgcdc_buf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT 'nothing')",
-                         qslot);
+        pgcdc_buf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT '%s')", qslot,
+                         export ? "export" : "nothing");
     else
-        pgcdc_buf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput NOEXPORT_SNAPSHOT",
-                         qslot);
-    int rc = exec_repl(conn, sql.data, PGRES_TUPLES_OK, src->errstr, sizeof(src->errstr));
+        pgcdc_buf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput %s", qslot,
+                         export ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
     PQfreemem(qslot);
+    PGresult *res = PQexec(conn, sql.data);
+    int rc = -1;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) < 3) {
+        snprintf(src->errstr, sizeof(src->errstr), "%s: %s", sql.data, PQresultErrorMessage(res));
+    } else {
+        rc = 0;
+        pgcdc_log_info("source", "created replication slot %s (pgoutput) at %s%s%s", cfg->slot_name,
+                       PQgetvalue(res, 0, 1), export ? ", snapshot " : "",
+                       export ? PQgetvalue(res, 0, 2) : "");
+        if (export) {
+            snprintf(export->name, sizeof(export->name), "%s", PQgetvalue(res, 0, 2));
+            pgcdc_lsn_parse(PQgetvalue(res, 0, 1), &export->consistent_lsn);
+            export->conn = conn; /* must stay open until the snapshot is imported */
+            conn = NULL;
+        }
+    }
+    PQclear(res);
     pgcdc_buf_free(&sql);
-    PQfinish(conn);
-    if (rc == 0)
-        pgcdc_log_info("source", "created replication slot %s (pgoutput)", cfg->slot_name);
+    if (conn)
+        PQfinish(conn);
     return rc;
 }
 
@@ -961,22 +988,63 @@ static int stream_loop(pg_source *src)
     }
 }
 
-static int check_snapshot_mode(pg_source *src)
+/* Whether this start copies existing rows first: initial and initial_only
+ * (the default, as in Debezium) do when the slot has no offsets yet or an
+ * earlier snapshot was interrupted. Returns 1/0, or -1 for modes this build
+ * cannot honour. */
+static int snapshot_needed(pg_source *src, const pgcdc_offsets *offsets, int found)
 {
     switch (src->cfg->snapshot_mode) {
     case PGCDC_SNAPSHOT_NO_DATA:
         return 0;
     case PGCDC_SNAPSHOT_UNSET:
-        pgcdc_log_warn("source", "snapshot.mode is not set: streaming changes from the slot's "
-                                 "position only; rows that existed before are not copied "
-                                 "(set snapshot.mode=no_data to silence this warning)");
-        return 0;
+    case PGCDC_SNAPSHOT_INITIAL:
+    case PGCDC_SNAPSHOT_INITIAL_ONLY:
+        return !found || offsets->snapshot == PGCDC_SNAPSHOT_STATE_RUNNING;
     default:
         snprintf(src->errstr, sizeof(src->errstr),
-                 "snapshot.mode: this pgcdc build streams changes only and cannot copy existing "
-                 "rows yet; set snapshot.mode=no_data (alias never)");
+                 "snapshot.mode: 'always' and 'when_needed' are not supported yet; use initial "
+                 "(the default), initial_only or no_data");
         return -1;
     }
+}
+
+static int snapshot_emit(void *ctx, pgcdc_change *chg)
+{
+    pg_source *src = ctx;
+    if (encode(src, chg) != 0)
+        return -1;
+    if (*src->stop)
+        return 2; /* interrupted: the snapshot stays "running" and is taken again */
+    return maybe_push(src);
+}
+
+/*
+ * Copies existing rows, then queues the marker batch whose acknowledgement
+ * records the snapshot as done (and, for an exported snapshot, moves the
+ * stream start to the slot's consistent point). Returns 0, 2 when stopped by
+ * a signal, or -1.
+ */
+static int take_snapshot(pg_source *src, exported_snapshot *export)
+{
+    pgcdc_snapshot_stats st;
+    int rc = pgcdc_snapshot_run(&src->cat, src->cfg, src->filter, &src->enc,
+                                export->conn ? export->name : NULL, export->consistent_lsn,
+                                snapshot_emit, src, &st, src->errstr, sizeof(src->errstr));
+    if (export->conn) {
+        PQfinish(export->conn);
+        export->conn = NULL;
+    }
+    if (rc != 0)
+        return rc > 0 ? rc : -1;
+    pgcdc_log_info("snapshot", "copied %" PRIu64 " rows from %d table(s)", st.rows, st.tables);
+    pgcdc_batch *b = src->batch;
+    b->snapshot_done = 1;
+    if (export->consistent_lsn) {
+        b->pos = (pgcdc_position){0, export->consistent_lsn, 0, export->consistent_lsn, 0};
+        b->has_pos = 1;
+    }
+    return push_batch(src) < 0 ? -1 : 0;
 }
 
 int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile sig_atomic_t *stop,
@@ -990,8 +1058,8 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     int rc = -1;
     pgcdc_offsets offsets;
 
-    if (check_snapshot_mode(src) != 0)
-        goto out;
+    exported_snapshot export;
+    memset(&export, 0, sizeof(export));
     src->filter = pgcdc_filter_new(cfg, src->errstr, sizeof(src->errstr));
     if (!src->filter)
         goto out;
@@ -1017,8 +1085,20 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
                        data_dir, offsets.slot, cfg->slot_name);
         memset(&offsets, 0, sizeof(offsets));
     }
-    if (ensure_slot(src, &offsets) != 0)
+    int snapshot = snapshot_needed(src, &offsets, found && offsets.done_lsn + offsets.snapshot);
+    if (snapshot < 0)
         goto out;
+    if (src->cfg->snapshot_mode == PGCDC_SNAPSHOT_UNSET && snapshot)
+        pgcdc_log_info("source", "snapshot.mode is not set: copying existing rows first "
+                                 "(Debezium's default, initial)");
+    if (ensure_slot(src, &offsets, snapshot ? &export : NULL) != 0)
+        goto out;
+    if (snapshot) {
+        /* restart-safe: until the marker batch is acknowledged the file says
+         * "running", and an interrupted snapshot is taken again */
+        memset(&offsets, 0, sizeof(offsets));
+        offsets.snapshot = PGCDC_SNAPSHOT_STATE_RUNNING;
+    }
     if (pgcdc_debezium_init(&src->enc, cfg, src->cat.dbname, src->errstr, sizeof(src->errstr)) != 0)
         goto out;
     src->enc_ready = 1;
@@ -1033,6 +1113,21 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     if (!src->spool) {
         snprintf(src->errstr, sizeof(src->errstr), "source: out of memory");
         goto out;
+    }
+    if (snapshot) {
+        int r = take_snapshot(src, &export);
+        if (r < 0)
+            goto out;
+        if (r == 0 && export.consistent_lsn) {
+            src->pushed_done = export.consistent_lsn;
+            src->pushed_partial_commit = src->pushed_partial_index = 0;
+        }
+        if (r != 0 || cfg->snapshot_mode == PGCDC_SNAPSHOT_INITIAL_ONLY) {
+            pgcdc_log_info("source", r != 0 ? "stopped during the snapshot"
+                                            : "snapshot.mode = initial_only: not streaming");
+            rc = 0;
+            goto out;
+        }
     }
 
     int backoff_ms = 1000;
@@ -1097,6 +1192,8 @@ out:
         snprintf(errstr, errstr_size, "%s", src->errstr);
     if (src->repl)
         PQfinish(src->repl);
+    if (export.conn)
+        PQfinish(export.conn);
     pgcdc_pgo_parser_free(src->parser);
     pgcdc_pgo_parser_free(src->replay_parser);
     relcache_clear(&src->rels);

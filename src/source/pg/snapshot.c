@@ -1,0 +1,427 @@
+/*
+ * snapshot.c - the initial snapshot (see snapshot.h).
+ *
+ * Rows are read with COPY ... TO STDOUT in text format: the same output
+ * functions pgoutput uses, so the converters in src/format/ apply as they
+ * are, and the copy streams without materialising a result set. One row is
+ * held back so that the last row of each table and of the whole snapshot
+ * can carry Debezium's last_in_data_collection / last markers.
+ */
+#include "source/pg/snapshot.h"
+
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+
+int pgcdc_copy_row_parse(const char *row, size_t len, int ncols, pgcdc_buf *scratch,
+                         pgcdc_value *values, char *errstr, size_t errstr_size)
+{
+    if (len && row[len - 1] == '\n')
+        len--;
+    /* unescaped text is never longer than escaped: reserve once, never move */
+    pgcdc_buf_reset(scratch);
+    pgcdc_buf_reserve(scratch, len + 1);
+    char *out = scratch->data;
+    const char *p = row, *end = row + len;
+    int col = 0;
+    for (;;) {
+        if (col >= ncols)
+            goto bad_count;
+        const char *field = p;
+        while (p < end && *p != '\t')
+            p++;
+        size_t flen = (size_t)(p - field);
+        pgcdc_value *v = &values[col++];
+        if (flen == 2 && field[0] == '\\' && field[1] == 'N') {
+            v->kind = 'n';
+            v->len = 0;
+            v->data = NULL;
+        } else {
+            char *start = out;
+            for (const char *q = field; q < field + flen; q++) {
+                if (*q != '\\' || q + 1 >= field + flen) {
+                    *out++ = *q;
+                    continue;
+                }
+                char c = *++q;
+                switch (c) {
+                case 'b':
+                    *out++ = '\b';
+                    break;
+                case 'f':
+                    *out++ = '\f';
+                    break;
+                case 'n':
+                    *out++ = '\n';
+                    break;
+                case 'r':
+                    *out++ = '\r';
+                    break;
+                case 't':
+                    *out++ = '\t';
+                    break;
+                case 'v':
+                    *out++ = '\v';
+                    break;
+                case 'x': {
+                    int n = 0, val = 0;
+                    while (n < 2 && q + 1 < field + flen &&
+                           ((q[1] >= '0' && q[1] <= '9') || (q[1] >= 'a' && q[1] <= 'f') ||
+                            (q[1] >= 'A' && q[1] <= 'F'))) {
+                        char h = *++q;
+                        val = val * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+                        n++;
+                    }
+                    *out++ = n ? (char)val : 'x';
+                    break;
+                }
+                default:
+                    if (c >= '0' && c <= '7') {
+                        int val = c - '0', n = 1;
+                        while (n < 3 && q + 1 < field + flen && q[1] >= '0' && q[1] <= '7') {
+                            val = val * 8 + (*++q - '0');
+                            n++;
+                        }
+                        *out++ = (char)val;
+                    } else {
+                        *out++ = c; /* \\ and any other escaped character */
+                    }
+                }
+            }
+            v->kind = 't';
+            v->len = (uint32_t)(out - start);
+            v->data = start;
+        }
+        if (p >= end)
+            break;
+        p++; /* the tab */
+    }
+    scratch->len = (size_t)(out - scratch->data);
+    if (col != ncols)
+        goto bad_count;
+    return 0;
+bad_count:
+    snprintf(errstr, errstr_size, "COPY row has %s fields than the table's %d columns",
+             col >= ncols ? "more" : "fewer", ncols);
+    return -1;
+}
+
+static void set_pq_error(char *errstr, size_t errstr_size, const char *what, PGresult *res,
+                         PGconn *conn)
+{
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+    size_t l = strlen(msg);
+    while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
+        msg[--l] = 0;
+    snprintf(errstr, errstr_size, "snapshot: %s: %s", what, msg);
+}
+
+static int exec_ok(PGconn *conn, const char *sql, char *errstr, size_t errstr_size)
+{
+    PGresult *res = PQexec(conn, sql);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        set_pq_error(errstr, errstr_size, sql, res, NULL);
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+/* Builds a table description from the catalog, as seen by the snapshot. */
+static pgcdc_table *load_table(pgcdc_catalog *cat, pgcdc_debezium *enc, const pgcdc_filter *filter,
+                               uint32_t relid, const char *schema, const char *name, char *errstr,
+                               size_t errstr_size)
+{
+    char srelid[16];
+    snprintf(srelid, sizeof(srelid), "%u", relid);
+    const char *params[1] = {srelid};
+    PGresult *res = PQexecParams(cat->conn,
+                                 "SELECT attname, atttypid, atttypmod FROM pg_attribute "
+                                 "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
+                                 "AND attgenerated = '' ORDER BY attnum",
+                                 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        set_pq_error(errstr, errstr_size, "reading columns", res, NULL);
+        PQclear(res);
+        return NULL;
+    }
+    pgcdc_table *t = calloc(1, sizeof(*t));
+    int n = PQntuples(res);
+    if (!t || !(t->cols = calloc(n ? (size_t)n : 1, sizeof(pgcdc_column))))
+        goto oom;
+    t->relid = relid;
+    t->schema = strdup(schema);
+    t->name = strdup(name);
+    t->captured = 1;
+    t->ncols = n;
+    if (!t->schema || !t->name)
+        goto oom;
+    for (int i = 0; i < n; i++) {
+        pgcdc_column *c = &t->cols[i];
+        if (!(c->name = strdup(PQgetvalue(res, i, 0))))
+            goto oom;
+        c->included = pgcdc_filter_column(filter, schema, name, c->name);
+        char err[256];
+        if (pgcdc_coltype_resolve(&c->type, (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10),
+                                  (int32_t)strtol(PQgetvalue(res, i, 2), NULL, 10),
+                                  pgcdc_catalog_type_lookup, cat, err, sizeof(err)) != 0) {
+            snprintf(errstr, errstr_size, "snapshot: table %s.%s column %s: %s", schema, name,
+                     c->name, err);
+            goto fail;
+        }
+    }
+    PQclear(res);
+    res = NULL;
+    if (pgcdc_catalog_table_info(cat, t, errstr, errstr_size) != 0 ||
+        pgcdc_debezium_table_prepare(enc, t, errstr, errstr_size) != 0)
+        goto fail;
+    return t;
+oom:
+    snprintf(errstr, errstr_size, "snapshot: out of memory");
+fail:
+    PQclear(res);
+    if (t) {
+        pgcdc_table_clear(t);
+        free(t);
+    }
+    return NULL;
+}
+
+/* The held-back row: two alternating storages so the next row can be read
+ * before the previous one is emitted. */
+typedef struct held_row {
+    pgcdc_table *table;
+    pgcdc_value *values;
+    size_t values_cap;
+    pgcdc_buf text;
+    int first_overall;
+    int first_in_table;
+} held_row;
+
+typedef struct snap {
+    pgcdc_snapshot_emit_fn emit;
+    void *ctx;
+    uint64_t lsn;
+    int64_t ts_us;
+    held_row rows[2];
+    held_row *held; /* NULL: nothing held */
+    int cur;        /* storage for the next row */
+} snap;
+
+/* Emits the held row with its marker; `last_in_table`/`last` say what
+ * followed it. */
+static int emit_held(snap *sn, int last_in_table, int last)
+{
+    held_row *h = sn->held;
+    if (!h)
+        return 0;
+    sn->held = NULL;
+    pgcdc_row row = {(uint16_t)h->table->ncols, h->values};
+    pgcdc_change chg;
+    memset(&chg, 0, sizeof(chg));
+    chg.op = 'r';
+    chg.table = h->table;
+    chg.after = &row;
+    chg.pos.event_lsn = sn->lsn;
+    chg.commit_ts_us = sn->ts_us;
+    /* Debezium's precedence: first, last, first_in_data_collection, ... */
+    chg.snapshot = h->first_overall && !last ? "first"
+                   : last                    ? "last"
+                   : h->first_in_table       ? "first_in_data_collection"
+                   : last_in_table           ? "last_in_data_collection"
+                                             : "true";
+    return sn->emit(sn->ctx, &chg);
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Streams one table's rows through the hold-back slot. */
+static int copy_table(pgcdc_catalog *cat, snap *sn, pgcdc_table *t, int64_t estimate,
+                      uint64_t *rows_total, char *errstr, size_t errstr_size)
+{
+    char *qs = PQescapeIdentifier(cat->conn, t->schema, strlen(t->schema));
+    char *qt = PQescapeIdentifier(cat->conn, t->name, strlen(t->name));
+    pgcdc_buf sql = PGCDC_BUF_INIT;
+    pgcdc_buf_printf(&sql, "COPY %s.%s TO STDOUT", qs, qt);
+    PQfreemem(qs);
+    PQfreemem(qt);
+    PGresult *res = PQexec(cat->conn, sql.data);
+    pgcdc_buf_free(&sql);
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+        set_pq_error(errstr, errstr_size, "COPY", res, NULL);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    int64_t t0 = now_us(), last_log = t0;
+    uint64_t rows = 0;
+    int rc = 0, first = 1;
+    char *buf = NULL;
+    int n;
+    while ((n = PQgetCopyData(cat->conn, &buf, 0)) > 0) {
+        held_row *h = &sn->rows[sn->cur];
+        if ((size_t)t->ncols > h->values_cap) {
+            pgcdc_value *nv = realloc(h->values, (size_t)t->ncols * sizeof(*nv));
+            if (!nv) {
+                snprintf(errstr, errstr_size, "snapshot: out of memory");
+                rc = -1;
+                break;
+            }
+            h->values = nv;
+            h->values_cap = (size_t)t->ncols;
+        }
+        char err[256];
+        if (pgcdc_copy_row_parse(buf, (size_t)n, t->ncols, &h->text, h->values, err, sizeof(err)) !=
+            0) {
+            snprintf(errstr, errstr_size, "snapshot: %s.%s: %s", t->schema, t->name, err);
+            rc = -1;
+            break;
+        }
+        PQfreemem(buf);
+        buf = NULL;
+        /* the previous row is now known not to be the last of its table */
+        int prev_other_table = sn->held && sn->held->table != t;
+        if ((rc = emit_held(sn, prev_other_table, 0)) != 0)
+            break;
+        h->table = t;
+        h->first_overall = *rows_total == 0 && rows == 0;
+        h->first_in_table = first;
+        first = 0;
+        sn->held = h;
+        sn->cur ^= 1;
+        rows++;
+        int64_t now = now_us();
+        if (now - last_log > 10000000) {
+            double secs = (double)(now - t0) / 1e6;
+            pgcdc_log_info("snapshot", "%s.%s: %" PRIu64 " of ~%lld rows, %.0f rows/s", t->schema,
+                           t->name, rows, (long long)estimate, (double)rows / secs);
+            last_log = now;
+        }
+    }
+    if (buf)
+        PQfreemem(buf);
+    if (rc != 0) {
+        /* leave the connection usable: drain the rest of the COPY */
+        while ((n = PQgetCopyData(cat->conn, &buf, 0)) > 0)
+            PQfreemem(buf);
+    }
+    res = PQgetResult(cat->conn);
+    if (rc == 0 && (n == -2 || PQresultStatus(res) != PGRES_COMMAND_OK)) {
+        set_pq_error(errstr, errstr_size, "COPY", res, cat->conn);
+        rc = -1;
+    }
+    PQclear(res);
+    while ((res = PQgetResult(cat->conn)))
+        PQclear(res);
+    if (rc == 0) {
+        double secs = (double)(now_us() - t0) / 1e6;
+        pgcdc_log_info("snapshot", "%s.%s: %" PRIu64 " rows in %.1f s", t->schema, t->name, rows,
+                       secs);
+        *rows_total += rows;
+    }
+    return rc;
+}
+
+int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_filter *filter,
+                       pgcdc_debezium *enc, const char *snapshot_name, uint64_t lsn,
+                       pgcdc_snapshot_emit_fn emit, void *ctx, pgcdc_snapshot_stats *stats,
+                       char *errstr, size_t errstr_size)
+{
+    snap sn;
+    memset(&sn, 0, sizeof(sn));
+    sn.emit = emit;
+    sn.ctx = ctx;
+    sn.lsn = lsn;
+    sn.ts_us = now_us();
+    memset(stats, 0, sizeof(*stats));
+    pgcdc_table **tables = NULL;
+    int ntables = 0, rc = -1, in_txn = 0;
+    PGresult *res = NULL;
+
+    if (exec_ok(cat->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", errstr,
+                errstr_size) != 0)
+        goto out;
+    in_txn = 1;
+    if (snapshot_name) {
+        char *lit = PQescapeLiteral(cat->conn, snapshot_name, strlen(snapshot_name));
+        pgcdc_buf sql = PGCDC_BUF_INIT;
+        pgcdc_buf_printf(&sql, "SET TRANSACTION SNAPSHOT %s", lit);
+        PQfreemem(lit);
+        int r = exec_ok(cat->conn, sql.data, errstr, errstr_size);
+        pgcdc_buf_free(&sql);
+        if (r != 0)
+            goto out;
+    }
+    const char *params[1] = {cfg->publication_name};
+    res = PQexecParams(cat->conn,
+                       "SELECT c.oid, n.nspname, c.relname, c.reltuples::bigint "
+                       "FROM pg_publication_tables pt "
+                       "JOIN pg_namespace n ON n.nspname = pt.schemaname "
+                       "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
+                       "WHERE pt.pubname = $1 ORDER BY 2, 3",
+                       1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        set_pq_error(errstr, errstr_size, "listing published tables", res, NULL);
+        goto out;
+    }
+    int n = PQntuples(res);
+    tables = calloc(n ? (size_t)n : 1, sizeof(*tables));
+    if (!tables) {
+        snprintf(errstr, errstr_size, "snapshot: out of memory");
+        goto out;
+    }
+    uint64_t rows_total = 0;
+    for (int i = 0; i < n; i++) {
+        const char *schema = PQgetvalue(res, i, 1), *name = PQgetvalue(res, i, 2);
+        if (!pgcdc_filter_table(filter, schema, name))
+            continue;
+        pgcdc_table *t =
+            load_table(cat, enc, filter, (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10), schema,
+                       name, errstr, errstr_size);
+        if (!t)
+            goto out;
+        tables[ntables++] = t;
+        int64_t estimate = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+        pgcdc_log_info("snapshot", "copying %s.%s (~%lld rows)", schema, name,
+                       (long long)(estimate < 0 ? 0 : estimate));
+        rc = copy_table(cat, &sn, t, estimate, &rows_total, errstr, errstr_size);
+        if (rc != 0)
+            goto out;
+        rc = -1;
+    }
+    rc = emit_held(&sn, 1, 1);
+    if (rc != 0)
+        goto out;
+    stats->tables = ntables;
+    stats->rows = rows_total;
+    if (exec_ok(cat->conn, "COMMIT", errstr, errstr_size) != 0)
+        goto out;
+    in_txn = 0;
+    rc = 0;
+out:
+    PQclear(res);
+    if (in_txn) {
+        PGresult *r = PQexec(cat->conn, "ROLLBACK");
+        PQclear(r);
+    }
+    for (int i = 0; i < ntables; i++) {
+        pgcdc_table_clear(tables[i]);
+        free(tables[i]);
+    }
+    free(tables);
+    for (int i = 0; i < 2; i++) {
+        free(sn.rows[i].values);
+        pgcdc_buf_free(&sn.rows[i].text);
+    }
+    return rc;
+}
