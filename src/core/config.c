@@ -350,6 +350,27 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
     {"status.update.interval.ms", PGCDC_CFG_INT, "10000", NULL, OFF(status_interval_ms),
      "Interval between standby status updates (feedback) sent to the server.", NULL, G_REPL, 1,
      INT_MAX, NULL},
+    {"heartbeat.interval.ms", PGCDC_CFG_INT, "0", NULL, OFF(heartbeat_interval_ms),
+     "Emit a heartbeat record every this many milliseconds (0: never) to the topic "
+     "`<heartbeat.topics.prefix>.<topic.prefix>`, as Debezium does. The slot advances past "
+     "WAL without captured changes whether or not heartbeats are on.",
+     NULL, G_REPL, 0, INT_MAX, NULL},
+    {"heartbeat.action.query", PGCDC_CFG_STRING, NULL, NULL, OFF(heartbeat_action_query),
+     "SQL run on the captured database at every heartbeat, e.g. an `INSERT` into a heartbeat "
+     "table or `SELECT pg_logical_emit_message(false, 'heartbeat', now()::text)`, so a quiet "
+     "database beside busy ones still produces WAL for the slot to confirm. A failure is "
+     "logged, not fatal.",
+     NULL, G_REPL, 0, 0, NULL},
+    {"heartbeat.topics.prefix", PGCDC_CFG_STRING, "__debezium-heartbeat", NULL,
+     OFF(heartbeat_topics_prefix), "Prefix of the heartbeat topic.", NULL, G_REPL, 0, 0, NULL},
+    {"slot.drop.on.stop", PGCDC_CFG_BOOL, "false", NULL, OFF(slot_drop_on_stop),
+     "Drop the replication slot when pgcdc stops cleanly (for tests and one-off runs: the next "
+     "start begins from scratch).",
+     NULL, G_REPL, 0, 0, NULL},
+    {"pgcdc.slot.lag.warn.bytes", PGCDC_CFG_LONG, "1073741824", NULL, OFF(slot_lag_warn_bytes),
+     "pgcdc: log a warning when the slot retains more WAL than this behind the server's current "
+     "position (checked every 10 s; 0: never).",
+     NULL, G_REPL, 0, LLONG_MAX, NULL},
     {"snapshot.mode", PGCDC_CFG_ENUM, NULL,
      "-|initial|no_data|initial_only|always|when_needed|never=no_data", OFF(snapshot_mode),
      "When to copy rows that exist before streaming starts. `initial` (the default, as in "

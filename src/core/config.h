@@ -70,11 +70,16 @@ typedef struct pgcdc_config {
     char *slot_name;
     char *publication_name;
     pgcdc_publication_mode publication_mode;
-    char *plugin_name;      /* only "pgoutput" */
-    int proto_version;      /* 0 = from server version */
-    int streaming;          /* stream large in-progress transactions (proto >= 2) */
-    long long spill_bytes;  /* streamed-transaction bytes kept in memory before spilling */
-    int status_interval_ms; /* standby status update interval */
+    char *plugin_name;             /* only "pgoutput" */
+    int proto_version;             /* 0 = from server version */
+    int streaming;                 /* stream large in-progress transactions (proto >= 2) */
+    long long spill_bytes;         /* streamed-transaction bytes kept in memory before spilling */
+    int status_interval_ms;        /* standby status update interval */
+    int heartbeat_interval_ms;     /* 0 = no heartbeat records */
+    char *heartbeat_action_query;  /* run on each heartbeat; NULL = none */
+    char *heartbeat_topics_prefix; /* heartbeat topic = <prefix>.<topic.prefix> */
+    int slot_drop_on_stop;
+    long long slot_lag_warn_bytes; /* warn when the slot retains more WAL; 0 = never */
 
     /* filters: comma-separated regular expressions (POSIX ERE, full match) */
     char *schema_include;

@@ -63,6 +63,11 @@ int pgcdc_debezium_init(pgcdc_debezium *enc, const pgcdc_config *cfg, const char
     PGCDC_BUF_LIT(&enc->db_part, ",\"sequence\":");
     pgcdc_buf_puts(&enc->msg_topic, cfg->topic_prefix);
     PGCDC_BUF_LIT(&enc->msg_topic, ".message");
+    pgcdc_buf_puts(&enc->heartbeat_topic, cfg->heartbeat_topics_prefix
+                                              ? cfg->heartbeat_topics_prefix
+                                              : "__debezium-heartbeat");
+    pgcdc_buf_putc(&enc->heartbeat_topic, '.');
+    pgcdc_buf_puts(&enc->heartbeat_topic, cfg->topic_prefix);
     return 0;
 }
 
@@ -72,6 +77,7 @@ void pgcdc_debezium_free(pgcdc_debezium *enc)
     pgcdc_buf_free(&enc->source_head);
     pgcdc_buf_free(&enc->db_part);
     pgcdc_buf_free(&enc->msg_topic);
+    pgcdc_buf_free(&enc->heartbeat_topic);
     pgcdc_buf_free(&enc->scratch);
 }
 
@@ -506,4 +512,32 @@ fail:
     batch->data.len = start_len;
     batch->nrecords = start_n;
     return -1;
+}
+
+void pgcdc_debezium_heartbeat(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_position *pos)
+{
+    pgcdc_buf *out = &batch->data;
+    size_t rec = pgcdc_batch_record_begin(batch, enc->heartbeat_topic.data,
+                                          enc->heartbeat_topic.len, 'h', pos);
+    if (enc->cfg->key_schemas)
+        PGCDC_BUF_LIT(out, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
+                           "\"optional\":false,\"field\":\"serverName\"}],\"optional\":false,"
+                           "\"name\":\"io.debezium.connector.common.ServerNameKey\"},"
+                           "\"payload\":");
+    PGCDC_BUF_LIT(out, "{\"serverName\":");
+    pgcdc_json_cstr(out, enc->cfg->topic_prefix);
+    pgcdc_buf_putc(out, '}');
+    if (enc->cfg->key_schemas)
+        pgcdc_buf_putc(out, '}');
+    pgcdc_batch_record_mark_key(batch, rec, 1);
+    if (enc->cfg->value_schemas)
+        PGCDC_BUF_LIT(out, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int64\","
+                           "\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":false,"
+                           "\"name\":\"io.debezium.connector.common.Heartbeat\"},\"payload\":");
+    PGCDC_BUF_LIT(out, "{\"ts_ms\":");
+    pgcdc_buf_put_i64(out, now_us() / 1000);
+    pgcdc_buf_putc(out, '}');
+    if (enc->cfg->value_schemas)
+        pgcdc_buf_putc(out, '}');
+    pgcdc_batch_record_end(batch, rec, 0);
 }

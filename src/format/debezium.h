@@ -27,6 +27,7 @@ typedef struct pgcdc_debezium {
     pgcdc_buf source_head; /* "source":{"version":..,"connector":..,"name":..,"ts_ms": */
     pgcdc_buf db_part;     /* ,"db":"...","sequence": */
     pgcdc_buf msg_topic;
+    pgcdc_buf heartbeat_topic;
     pgcdc_buf scratch;
 } pgcdc_debezium;
 
@@ -54,5 +55,12 @@ int pgcdc_debezium_table_prepare(pgcdc_debezium *enc, pgcdc_table *table, char *
  */
 int pgcdc_debezium_encode(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_change *chg,
                           char *errstr, size_t errstr_size);
+
+/*
+ * Appends a heartbeat record (op 'h') to <heartbeat.topics.prefix>.<topic.prefix>:
+ * key {"serverName": prefix}, value {"ts_ms": now}, with Debezium's schemas
+ * io.debezium.connector.common.ServerNameKey / Heartbeat when enabled.
+ */
+void pgcdc_debezium_heartbeat(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_position *pos);
 
 #endif

@@ -84,6 +84,8 @@ typedef struct pg_source {
     int64_t last_status_us;
     int64_t last_stats_us;
     uint64_t last_stats_events;
+    int64_t last_heartbeat_us;
+    int64_t last_slot_check_us;
     int streaming_started;
     pgcdc_buf scratch;
     char errstr[1024];
@@ -889,6 +891,91 @@ static void end_session(pg_source *src)
 }
 
 /*
+ * Checks the slot from the catalog: a slot that vanished (dropped, or lost
+ * in a failover) or was invalidated (WAL removed past max_slot_wal_keep_size)
+ * is fatal: changes were lost and retrying cannot bring them back. A slot far
+ * behind gets a warning. Catalog trouble is not fatal here (returns 0).
+ */
+static int check_slot_health(pg_source *src)
+{
+    const pgcdc_config *cfg = src->cfg;
+    const char *params[1] = {cfg->slot_name};
+    PGresult *res =
+        PQexecParams(src->cat.conn,
+                     "SELECT coalesce(wal_status, ''), "
+                     "pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint "
+                     "FROM pg_replication_slots WHERE slot_name = $1",
+                     1, NULL, params, NULL, NULL, 0);
+    int rc = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        pgcdc_log_warn("source", "cannot check slot %s: %s", cfg->slot_name,
+                       PQresultErrorMessage(res));
+    } else if (PQntuples(res) == 0) {
+        char l[32];
+        pgcdc_lsn_format(pgcdc_pipeline_confirmed_lsn(src->pipe), l, sizeof(l));
+        snprintf(src->errstr, sizeof(src->errstr),
+                 "replication slot '%s' vanished (dropped, or not carried over by a failover); "
+                 "changes after %s are no longer retained. To start over with a fresh copy, "
+                 "delete %s/offsets.json (snapshot.mode=initial copies the tables again)",
+                 cfg->slot_name, l, src->data_dir);
+        rc = -1;
+    } else if (!strcmp(PQgetvalue(res, 0, 0), "lost")) {
+        snprintf(src->errstr, sizeof(src->errstr),
+                 "replication slot '%s' was invalidated (wal_status = lost): PostgreSQL removed "
+                 "WAL it still needed (max_slot_wal_keep_size), so changes were lost. Drop it "
+                 "(pgcdc slots --drop %s), delete %s/offsets.json and start again to copy the "
+                 "tables afresh",
+                 cfg->slot_name, cfg->slot_name, src->data_dir);
+        rc = -1;
+    } else if (!PQgetisnull(res, 0, 1) && cfg->slot_lag_warn_bytes > 0) {
+        long long lag = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        if (lag > cfg->slot_lag_warn_bytes)
+            pgcdc_log_warn("source",
+                           "slot %s retains %lld bytes of WAL (pgcdc.slot.lag.warn.bytes = %lld); "
+                           "%s",
+                           cfg->slot_name, lag, cfg->slot_lag_warn_bytes,
+                           !strcmp(PQgetvalue(res, 0, 0), "unreserved")
+                               ? "it is close to being invalidated"
+                               : "a sink may be slow or stuck");
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Every heartbeat.interval.ms: a heartbeat record, and the action query. */
+static void maybe_heartbeat(pg_source *src, int64_t now)
+{
+    const pgcdc_config *cfg = src->cfg;
+    if (cfg->heartbeat_interval_ms <= 0 ||
+        now - src->last_heartbeat_us < (int64_t)cfg->heartbeat_interval_ms * 1000)
+        return;
+    src->last_heartbeat_us = now;
+    pgcdc_position pos = {0, 0, 0, src->received_lsn, 0};
+    pgcdc_debezium_heartbeat(&src->enc, src->batch, &pos);
+    if (cfg->heartbeat_action_query && *cfg->heartbeat_action_query) {
+        PGresult *res = PQexec(src->cat.conn, cfg->heartbeat_action_query);
+        ExecStatusType st = PQresultStatus(res);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+            pgcdc_log_warn("source", "heartbeat.action.query failed: %s",
+                           PQresultErrorMessage(res));
+        PQclear(res);
+    }
+}
+
+/* Periodic work of the stream loop: heartbeats and slot health. */
+static int periodic(pg_source *src)
+{
+    int64_t now = mono_us();
+    maybe_heartbeat(src, now);
+    if (now - src->last_slot_check_us >= STATS_INTERVAL_US) {
+        src->last_slot_check_us = now;
+        if (check_slot_health(src) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*
  * Streams until stop (0), a lost connection (1) or a fatal error (-1).
  */
 static int stream_loop(pg_source *src)
@@ -938,13 +1025,16 @@ static int stream_loop(pg_source *src)
                 if (send_status(src, 0) != 0)
                     return 1;
                 log_stats(src, 0);
-                if (pgcdc_pipeline_failed(src->pipe, src->errstr, sizeof(src->errstr)))
+                if (periodic(src) != 0 ||
+                    pgcdc_pipeline_failed(src->pipe, src->errstr, sizeof(src->errstr)))
                     return -1;
             }
             continue;
         }
         if (n == 0) {
             /* drained the socket: hand over what we have, then wait */
+            if (periodic(src) != 0)
+                return -1;
             int rc = push_batch(src);
             if (rc != 0)
                 return rc;
@@ -1006,6 +1096,32 @@ static int snapshot_needed(pg_source *src, const pgcdc_offsets *offsets, int fou
                  "snapshot.mode: 'always' and 'when_needed' are not supported yet; use initial "
                  "(the default), initial_only or no_data");
         return -1;
+    }
+}
+
+/* slot.drop.on.stop: the walsender may need a moment to release the slot
+ * after the replication connection closed. The offsets go too: they point
+ * into the dropped slot, and the next start begins from scratch. */
+static void drop_slot_on_stop(pg_source *src)
+{
+    const char *params[1] = {src->cfg->slot_name};
+    for (int attempt = 0; attempt < 50; attempt++) {
+        PGresult *res = PQexecParams(src->cat.conn, "SELECT pg_drop_replication_slot($1)", 1, NULL,
+                                     params, NULL, NULL, 0);
+        int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+        if (!ok && attempt == 49)
+            pgcdc_log_warn("source", "slot.drop.on.stop: cannot drop slot %s: %s",
+                           src->cfg->slot_name, PQresultErrorMessage(res));
+        PQclear(res);
+        if (ok) {
+            char path[4200];
+            snprintf(path, sizeof(path), "%s/offsets.json", src->data_dir);
+            unlink(path);
+            pgcdc_log_info("source", "slot.drop.on.stop: dropped slot %s and %s",
+                           src->cfg->slot_name, path);
+            return;
+        }
+        usleep(100000);
     }
 }
 
@@ -1134,6 +1250,8 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     for (;;) {
         if (src->streaming_started && catalog_alive(src) != 0) {
             pgcdc_log_warn("source", "%s; retrying in %d ms", src->errstr, backoff_ms);
+        } else if (src->streaming_started && check_slot_health(src) != 0) {
+            goto out;
         } else if (start_streaming(src) != 0) {
             if (!src->streaming_started)
                 goto out; /* first start: report the configuration problem */
@@ -1190,10 +1308,14 @@ out:
     }
     if (rc != 0)
         snprintf(errstr, errstr_size, "%s", src->errstr);
-    if (src->repl)
+    if (src->repl) {
         PQfinish(src->repl);
+        src->repl = NULL;
+    }
     if (export.conn)
         PQfinish(export.conn);
+    if (rc == 0 && cfg->slot_drop_on_stop && src->cat.conn)
+        drop_slot_on_stop(src);
     pgcdc_pgo_parser_free(src->parser);
     pgcdc_pgo_parser_free(src->replay_parser);
     relcache_clear(&src->rels);
