@@ -371,6 +371,12 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "pgcdc: log a warning when the slot retains more WAL than this behind the server's current "
      "position (checked every 10 s; 0: never).",
      NULL, G_REPL, 0, LLONG_MAX, NULL},
+    {"snapshot.max.threads", PGCDC_CFG_INT, "1", NULL, OFF(snapshot_max_threads),
+     "Connections that copy tables in parallel during the snapshot, all on the same "
+     "database snapshot. Large tables are split into ranges of pages, so one big table uses "
+     "every worker. With more than one, rows arrive in no particular order and carry "
+     "`snapshot: true` (the first/last markers need the single-threaded order).",
+     NULL, G_REPL, 1, 64, NULL},
     {"snapshot.mode", PGCDC_CFG_ENUM, NULL,
      "-|initial|no_data|initial_only|always|when_needed|never=no_data", OFF(snapshot_mode),
      "When to copy rows that exist before streaming starts. `initial` (the default, as in "

@@ -91,6 +91,7 @@ typedef struct pgcdc_config {
 
     /* events */
     pgcdc_snapshot_mode snapshot_mode;
+    int snapshot_max_threads; /* parallel copy workers */
     int tombstones_on_delete;
     int skipped_ops; /* PGCDC_SKIP_* bits */
     pgcdc_type_opts types;

@@ -184,3 +184,24 @@ def test_no_data_copies_nothing(pg, pgcdc, unique_name):
     pg.execute(f"INSERT INTO {t} VALUES (2, 2)")
     ev = p.wait_events(p.topic("public", unique_name), 1, exact=True)
     assert unwrap(ev[0])["after"]["id"] == 2
+
+
+def test_parallel_snapshot_of_a_million_rows(pg, pgcdc, unique_name):
+    t = f"public.{unique_name}"
+    rows = 1000000
+    pg.execute(f"CREATE TABLE {t} (id int PRIMARY KEY, v int)")
+    pg.execute(f"INSERT INTO {t} SELECT g, g FROM generate_series(1, {rows}) g")
+    churn = Churn(pg, t, rows + 1)
+    churn.start()
+    time.sleep(0.3)
+    p = pgcdc(tables=t)
+    p.set(**{"snapshot.mode": "initial", "snapshot.max.threads": 2,
+             "value.converter.schemas.enable": False})
+    p.start(wait=False)
+    p.wait_log(r"with 2 workers \(", timeout=180)
+    churn.stop_flag.set()
+    churn.join()
+    assert churn.error is None, churn.error
+    assert "copying" in p.log_text() and "pages) with 2 workers" in p.log_text()
+    wait_state(p, p.topic("public", unique_name), pg, t, timeout=300)
+    assert p.offsets()["snapshot"] == "done"

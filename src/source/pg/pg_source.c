@@ -1146,7 +1146,8 @@ static int take_snapshot(pg_source *src, exported_snapshot *export)
     pgcdc_snapshot_stats st;
     int rc = pgcdc_snapshot_run(&src->cat, src->cfg, src->filter, &src->enc,
                                 export->conn ? export->name : NULL, export->consistent_lsn,
-                                snapshot_emit, src, &st, src->errstr, sizeof(src->errstr));
+                                snapshot_emit, src, src->pipe, src->stop, &st, src->errstr,
+                                sizeof(src->errstr));
     if (export->conn) {
         PQfinish(export->conn);
         export->conn = NULL;

@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,11 +333,310 @@ static int copy_table(pgcdc_catalog *cat, snap *sn, pgcdc_table *t, int64_t esti
     return rc;
 }
 
+/* ---------- parallel copy ---------- */
+
+typedef struct work_item {
+    pgcdc_table *table;
+    int64_t first_page;
+    int64_t end_page; /* exclusive; -1: to the end of the table */
+} work_item;
+
+typedef struct parallel_ctx {
+    const pgcdc_config *cfg;
+    pgcdc_debezium *enc;
+    pgcdc_pipeline *pipe;
+    volatile sig_atomic_t *stop;
+    const char *snapshot_name;
+    uint64_t lsn;
+    int64_t ts_us;
+    work_item *items;
+    int nitems;
+    pthread_mutex_t lock;
+    int next_item; /* guarded by lock */
+    int failed;    /* guarded by lock */
+    int stopped;   /* guarded by lock */
+    uint64_t rows; /* guarded by lock */
+    char errstr[512];
+} parallel_ctx;
+
+static void parallel_fail(parallel_ctx *pc, const char *msg)
+{
+    pthread_mutex_lock(&pc->lock);
+    if (!pc->failed) {
+        pc->failed = 1;
+        snprintf(pc->errstr, sizeof(pc->errstr), "%s", msg);
+    }
+    pthread_mutex_unlock(&pc->lock);
+}
+
+static int parallel_should_stop(parallel_ctx *pc)
+{
+    pthread_mutex_lock(&pc->lock);
+    if (*pc->stop)
+        pc->stopped = 1;
+    int r = pc->failed || pc->stopped;
+    pthread_mutex_unlock(&pc->lock);
+    return r;
+}
+
+/* Hands a full batch to the pipeline and waits for room (backpressure).
+ * Returns 0, or -1 when the pipeline failed or a stop was requested. */
+static int worker_push(parallel_ctx *pc, pgcdc_batch **batch)
+{
+    pgcdc_pipeline_push(pc->pipe, *batch);
+    *batch = pgcdc_pipeline_batch_get(pc->pipe);
+    for (;;) {
+        int r = pgcdc_pipeline_wait_room(pc->pipe, 500);
+        if (r > 0)
+            return 0;
+        if (r < 0) {
+            char err[512];
+            pgcdc_pipeline_failed(pc->pipe, err, sizeof(err));
+            parallel_fail(pc, err);
+            return -1;
+        }
+        if (parallel_should_stop(pc))
+            return -1;
+    }
+}
+
+/* Copies one range of pages of a table into the worker's batches. */
+static int worker_copy(parallel_ctx *pc, PGconn *conn, const work_item *w, pgcdc_batch **batch,
+                       pgcdc_buf *text, pgcdc_value **values, size_t *values_cap)
+{
+    const pgcdc_table *t = w->table;
+    char err[512];
+    pgcdc_buf sql = PGCDC_BUF_INIT;
+    PGCDC_BUF_LIT(&sql, "COPY (SELECT ");
+    for (int i = 0; i < t->ncols; i++) {
+        char *q = PQescapeIdentifier(conn, t->cols[i].name, strlen(t->cols[i].name));
+        pgcdc_buf_printf(&sql, "%s%s", i ? ", " : "", q);
+        PQfreemem(q);
+    }
+    char *qs = PQescapeIdentifier(conn, t->schema, strlen(t->schema));
+    char *qt = PQescapeIdentifier(conn, t->name, strlen(t->name));
+    pgcdc_buf_printf(&sql, " FROM %s.%s WHERE ctid >= '(%lld,0)'::tid", qs, qt,
+                     (long long)w->first_page);
+    if (w->end_page >= 0)
+        pgcdc_buf_printf(&sql, " AND ctid < '(%lld,0)'::tid", (long long)w->end_page);
+    PGCDC_BUF_LIT(&sql, ") TO STDOUT");
+    PQfreemem(qs);
+    PQfreemem(qt);
+    PGresult *res = PQexec(conn, sql.data);
+    pgcdc_buf_free(&sql);
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+        set_pq_error(err, sizeof(err), "COPY", res, NULL);
+        PQclear(res);
+        parallel_fail(pc, err);
+        return -1;
+    }
+    PQclear(res);
+    if ((size_t)t->ncols > *values_cap) {
+        pgcdc_value *nv = realloc(*values, (size_t)t->ncols * sizeof(**values));
+        if (!nv) {
+            parallel_fail(pc, "snapshot: out of memory");
+            return -1;
+        }
+        *values = nv;
+        *values_cap = (size_t)t->ncols;
+    }
+    char *buf = NULL;
+    int n, rc = 0;
+    uint64_t rows = 0;
+    while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
+        char perr[256];
+        if (rc == 0 && pgcdc_copy_row_parse(buf, (size_t)n, t->ncols, text, *values, perr,
+                                            sizeof(perr)) != 0) {
+            snprintf(err, sizeof(err), "snapshot: %s.%s: %s", t->schema, t->name, perr);
+            parallel_fail(pc, err);
+            rc = -1;
+        }
+        PQfreemem(buf);
+        if (rc != 0)
+            continue; /* drain the COPY */
+        pgcdc_row row = {(uint16_t)t->ncols, *values};
+        pgcdc_change chg;
+        memset(&chg, 0, sizeof(chg));
+        chg.op = 'r';
+        chg.table = t;
+        chg.after = &row;
+        chg.pos.event_lsn = pc->lsn;
+        chg.commit_ts_us = pc->ts_us;
+        chg.snapshot = "true";
+        if (pgcdc_debezium_encode(pc->enc, *batch, &chg, perr, sizeof(perr)) < 0) {
+            snprintf(err, sizeof(err), "snapshot: %s.%s: %s", t->schema, t->name, perr);
+            parallel_fail(pc, err);
+            rc = -1;
+            continue;
+        }
+        rows++;
+        if (((*batch)->nrecords >= (uint32_t)pc->cfg->batch_max_events ||
+             (*batch)->data.len >= (4u << 20)) &&
+            worker_push(pc, batch) != 0)
+            rc = -1;
+    }
+    res = PQgetResult(conn);
+    if (rc == 0 && (n == -2 || PQresultStatus(res) != PGRES_COMMAND_OK)) {
+        set_pq_error(err, sizeof(err), "COPY", res, conn);
+        parallel_fail(pc, err);
+        rc = -1;
+    }
+    PQclear(res);
+    while ((res = PQgetResult(conn)))
+        PQclear(res);
+    pthread_mutex_lock(&pc->lock);
+    pc->rows += rows;
+    pthread_mutex_unlock(&pc->lock);
+    return rc;
+}
+
+static void *worker_main(void *arg)
+{
+    parallel_ctx *pc = arg;
+    char err[512];
+    pgcdc_buf ci = PGCDC_BUF_INIT, text = PGCDC_BUF_INIT;
+    pgcdc_value *values = NULL;
+    size_t values_cap = 0;
+    pgcdc_batch *batch = NULL;
+    pgcdc_config_conninfo(pc->cfg, 0, &ci);
+    PGconn *conn = PQconnectdb(ci.data);
+    pgcdc_buf_free(&ci);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        snprintf(err, sizeof(err), "snapshot worker: cannot connect: %s", PQerrorMessage(conn));
+        parallel_fail(pc, err);
+        goto out;
+    }
+    if (exec_ok(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, sizeof(err)) != 0)
+        goto fail;
+    char *lit = PQescapeLiteral(conn, pc->snapshot_name, strlen(pc->snapshot_name));
+    pgcdc_buf sql = PGCDC_BUF_INIT;
+    pgcdc_buf_printf(&sql, "SET TRANSACTION SNAPSHOT %s", lit);
+    PQfreemem(lit);
+    int r = exec_ok(conn, sql.data, err, sizeof(err));
+    pgcdc_buf_free(&sql);
+    if (r != 0)
+        goto fail;
+    batch = pgcdc_pipeline_batch_get(pc->pipe);
+    for (;;) {
+        if (parallel_should_stop(pc))
+            break;
+        pthread_mutex_lock(&pc->lock);
+        int i = pc->next_item < pc->nitems ? pc->next_item++ : -1;
+        pthread_mutex_unlock(&pc->lock);
+        if (i < 0)
+            break;
+        if (worker_copy(pc, conn, &pc->items[i], &batch, &text, &values, &values_cap) != 0)
+            break;
+    }
+    if (batch && batch->nrecords && !parallel_should_stop(pc)) {
+        worker_push(pc, &batch);
+    }
+    goto out;
+fail:
+    parallel_fail(pc, err);
+out:
+    if (batch) {
+        pgcdc_buf_free(&batch->data);
+        free(batch);
+    }
+    free(values);
+    pgcdc_buf_free(&text);
+    PQfinish(conn);
+    return NULL;
+}
+
+/* Splits tables into page ranges and runs the workers. The caller's
+ * transaction (which holds the snapshot) stays open until they finish. */
+static int copy_parallel(pgcdc_catalog *cat, const pgcdc_config *cfg, pgcdc_debezium *enc,
+                         pgcdc_pipeline *pipe, volatile sig_atomic_t *stop,
+                         const char *snapshot_name, uint64_t lsn, pgcdc_table **tables, int ntables,
+                         uint64_t *rows, char *errstr, size_t errstr_size)
+{
+    int threads = cfg->snapshot_max_threads;
+    parallel_ctx pc;
+    memset(&pc, 0, sizeof(pc));
+    pthread_mutex_init(&pc.lock, NULL);
+    pc.cfg = cfg;
+    pc.enc = enc;
+    pc.pipe = pipe;
+    pc.stop = stop;
+    pc.snapshot_name = snapshot_name;
+    pc.lsn = lsn;
+    pc.ts_us = now_us();
+    int cap = 0, rc = -1, started = 0;
+    pthread_t *tids = calloc((size_t)threads, sizeof(*tids));
+    if (!tids)
+        goto oom;
+    for (int i = 0; i < ntables; i++) {
+        char srelid[16];
+        snprintf(srelid, sizeof(srelid), "%u", tables[i]->relid);
+        const char *params[1] = {srelid};
+        PGresult *res = PQexecParams(
+            cat->conn, "SELECT pg_relation_size($1::oid) / current_setting('block_size')::bigint",
+            1, NULL, params, NULL, NULL, 0);
+        int64_t pages =
+            PQresultStatus(res) == PGRES_TUPLES_OK ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+        PQclear(res);
+        /* ranges small enough to balance the workers, large enough to be cheap */
+        int64_t chunk = pages / (threads * 4);
+        if (chunk < 128)
+            chunk = 128;
+        for (int64_t first = 0;; first += chunk) {
+            if (pc.nitems == cap) {
+                cap = cap ? cap * 2 : 64;
+                work_item *nw = realloc(pc.items, (size_t)cap * sizeof(*nw));
+                if (!nw)
+                    goto oom;
+                pc.items = nw;
+            }
+            int last = first + chunk >= pages;
+            pc.items[pc.nitems++] = (work_item){tables[i], first, last ? -1 : first + chunk};
+            if (last)
+                break;
+        }
+        pgcdc_log_info("snapshot", "copying %s.%s (%lld pages) with %d workers", tables[i]->schema,
+                       tables[i]->name, (long long)pages, threads);
+    }
+    int64_t t0 = now_us();
+    for (; started < threads; started++)
+        if (pthread_create(&tids[started], NULL, worker_main, &pc) != 0)
+            break;
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    if (started == 0) {
+        snprintf(errstr, errstr_size, "snapshot: cannot start worker threads");
+        goto out;
+    }
+    *rows = pc.rows;
+    if (pc.failed) {
+        snprintf(errstr, errstr_size, "%s", pc.errstr);
+        goto out;
+    }
+    if (pc.stopped) {
+        rc = 2;
+        goto out;
+    }
+    double secs = (double)(now_us() - t0) / 1e6;
+    pgcdc_log_info("snapshot", "%" PRIu64 " rows in %.1f s with %d workers (%.0f rows/s)", pc.rows,
+                   secs, started, secs > 0 ? (double)pc.rows / secs : 0.0);
+    rc = 0;
+    goto out;
+oom:
+    snprintf(errstr, errstr_size, "snapshot: out of memory");
+out:
+    free(pc.items);
+    free(tids);
+    pthread_mutex_destroy(&pc.lock);
+    return rc;
+}
+
 int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_filter *filter,
                        pgcdc_debezium *enc, const char *snapshot_name, uint64_t lsn,
-                       pgcdc_snapshot_emit_fn emit, void *ctx, pgcdc_snapshot_stats *stats,
-                       char *errstr, size_t errstr_size)
+                       pgcdc_snapshot_emit_fn emit, void *ctx, pgcdc_pipeline *pipe,
+                       volatile sig_atomic_t *stop, pgcdc_snapshot_stats *stats, char *errstr,
+                       size_t errstr_size)
 {
+    char *exported = NULL; /* snapshot shared with parallel workers */
     snap sn;
     memset(&sn, 0, sizeof(sn));
     sn.emit = emit;
@@ -381,7 +681,29 @@ int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_
         goto out;
     }
     uint64_t rows_total = 0;
-    for (int i = 0; i < n; i++) {
+    if (cfg->snapshot_max_threads > 1 && pipe) {
+        /* describe every table first, inside the snapshot, then copy in parallel */
+        for (int i = 0; i < n; i++) {
+            const char *schema = PQgetvalue(res, i, 1), *name = PQgetvalue(res, i, 2);
+            if (!pgcdc_filter_table(filter, schema, name))
+                continue;
+            pgcdc_table *t =
+                load_table(cat, enc, filter, (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10),
+                           schema, name, errstr, errstr_size);
+            if (!t)
+                goto out;
+            tables[ntables++] = t;
+        }
+        if (!snapshot_name && pgcdc_catalog_query_value(cat, "SELECT pg_export_snapshot()",
+                                                        &exported, errstr, errstr_size) != 0)
+            goto out;
+        rc = copy_parallel(cat, cfg, enc, pipe, stop, snapshot_name ? snapshot_name : exported, lsn,
+                           tables, ntables, &rows_total, errstr, errstr_size);
+        if (rc != 0)
+            goto out;
+        rc = -1;
+    }
+    for (int i = 0; i < n && !(cfg->snapshot_max_threads > 1 && pipe); i++) {
         const char *schema = PQgetvalue(res, i, 1), *name = PQgetvalue(res, i, 2);
         if (!pgcdc_filter_table(filter, schema, name))
             continue;
@@ -409,6 +731,7 @@ int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_
     in_txn = 0;
     rc = 0;
 out:
+    free(exported);
     PQclear(res);
     if (in_txn) {
         PGresult *r = PQexec(cat->conn, "ROLLBACK");

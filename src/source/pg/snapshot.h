@@ -12,12 +12,14 @@
 #ifndef PGCDC_SOURCE_PG_SNAPSHOT_H
 #define PGCDC_SOURCE_PG_SNAPSHOT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/config.h"
 #include "core/event.h"
 #include "core/filter.h"
+#include "core/pipeline.h"
 #include "format/debezium.h"
 #include "source/pg/catalog.h"
 
@@ -35,12 +37,19 @@ typedef struct pgcdc_snapshot_stats {
  * cat's connection. snapshot_name is the exported snapshot to import, or
  * NULL for a fresh one. lsn is reported as the events' source.lsn (the
  * consistent point, or 0 when unknown). Runs on the source thread; returns
- * 0, the emit function's non-zero code, or -1 with errstr.
+ * 0, the emit function's non-zero code (2 when *stop was raised in
+ * parallel mode), or -1 with errstr.
+ *
+ * With snapshot.max.threads > 1 the rows are copied by that many worker
+ * threads, each with its own connection importing the same snapshot and its
+ * own batches pushed straight into `pipe` (emit is not called); tables are
+ * split into ranges of pages so one large table keeps every worker busy.
  */
 int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_filter *filter,
                        pgcdc_debezium *enc, const char *snapshot_name, uint64_t lsn,
-                       pgcdc_snapshot_emit_fn emit, void *ctx, pgcdc_snapshot_stats *stats,
-                       char *errstr, size_t errstr_size);
+                       pgcdc_snapshot_emit_fn emit, void *ctx, pgcdc_pipeline *pipe,
+                       volatile sig_atomic_t *stop, pgcdc_snapshot_stats *stats, char *errstr,
+                       size_t errstr_size);
 
 /*
  * Splits one COPY ... TO STDOUT text-format row (without or with its
