@@ -138,8 +138,119 @@ static int roundtrips(double v, int is_float, int prec, char *tmp, size_t tmp_si
     return is_float ? strtof(tmp, NULL) == (float)v : strtod(tmp, NULL) == v;
 }
 
+/*
+ * Whether the p-significant-digit decimal closest to v round-trips, decided
+ * with 80-bit long double arithmetic (64-bit significand; powers of ten up to
+ * 10^27 are exact in it). *m gets that decimal's digits as an integer and *e10
+ * the decimal exponent of its first digit. Returns 1 (round-trips), 0 (does
+ * not) or -1 (too close to call: the caller uses the exact path).
+ */
+static int fast_roundtrip(double v, int p, int e10, uint64_t *m, int *out_e10)
+{
+    static const long double p10[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,
+                                      1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
+                                      1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
+                                      1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+    int k = p - 1 - e10; /* scale so that p digits sit before the point */
+    if (k > 27 || k < -27)
+        return -1;
+    long double scaled = k >= 0 ? (long double)v * p10[k] : (long double)v / p10[-k];
+    long double r = roundl(scaled);
+    /* scaled < 10^17 carries an error below 10^17 * 2^-64 < 0.0055 */
+    long double frac = scaled - floorl(scaled);
+    if (frac > 0.494L && frac < 0.506L)
+        return -1; /* nearest decimal not certain */
+    /* half the gap to the neighbouring doubles, in scaled units */
+    double up = nextafter(v, INFINITY) - v;
+    long double half = k >= 0 ? (long double)up / 2 * p10[k] : (long double)up / 2 / p10[-k];
+    long double dist = fabsl(r - scaled);
+    int e = e10;
+    if (r >= p10[p]) { /* 9.99... rounded up to 10.0...: one more digit */
+        r /= 10;
+        e++;
+    }
+    *m = (uint64_t)r;
+    *out_e10 = e;
+    if (dist < half - 0.006L)
+        return 1;
+    if (dist > half + 0.006L)
+        return 0;
+    return -1;
+}
+
+/*
+ * Shortest digits by the fast test above, bisecting on the precision as the
+ * exact path does. Returns the digit count, or 0 when any step was too close
+ * to call or v is at a power of two (asymmetric gaps) or subnormal.
+ */
+static int shortest_digits_fast(double v, char *digits, int *exp10)
+{
+    int bexp;
+    double mant = frexp(v, &bexp);
+    if (mant == 0.5 || v < 2.2250738585072014e-308)
+        return 0;
+    int e10 = (int)floor(log10(v));
+    /* fast_roundtrip scales by at most 10^27, so larger exponents take the
+     * exact path; the bounds check uses a table instead of pow() */
+    if (e10 < -21 || e10 > 21)
+        return 0;
+    static const double e[] = {1e-22, 1e-21, 1e-20, 1e-19, 1e-18, 1e-17, 1e-16, 1e-15, 1e-14,
+                               1e-13, 1e-12, 1e-11, 1e-10, 1e-9,  1e-8,  1e-7,  1e-6,  1e-5,
+                               1e-4,  1e-3,  1e-2,  1e-1,  1e0,   1e1,   1e2,   1e3,   1e4,
+                               1e5,   1e6,   1e7,   1e8,   1e9,   1e10,  1e11,  1e12,  1e13,
+                               1e14,  1e15,  1e16,  1e17,  1e18,  1e19,  1e20,  1e21,  1e22};
+    /* log10 may be off by one next to a power of ten */
+    if (v >= e[e10 + 23])
+        e10++;
+    else if (v < e[e10 + 22])
+        e10--;
+    uint64_t best_m;
+    int best_e;
+    int lo = 2, hi = 17;
+    int r = fast_roundtrip(v, 15, e10, &best_m, &best_e);
+    if (r < 0)
+        return 0;
+    if (r)
+        hi = 15;
+    else
+        lo = 16;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        r = fast_roundtrip(v, mid, e10, &best_m, &best_e);
+        if (r < 0)
+            return 0;
+        if (r)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    /* the digits of the shortest precision found */
+    r = fast_roundtrip(v, hi, e10, &best_m, &best_e);
+    if (r != 1)
+        return 0;
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + best_m % 10);
+        best_m /= 10;
+    } while (best_m);
+    int nd = 0;
+    for (int i = n - 1; i >= 0; i--)
+        digits[nd++] = tmp[i];
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    digits[nd] = 0;
+    *exp10 = best_e + 1;
+    return nd;
+}
+
 static int shortest_digits(double v, int is_float, char *digits, int *exp10)
 {
+    if (!is_float) {
+        int nd = shortest_digits_fast(v, digits, exp10);
+        if (nd)
+            return nd;
+    }
     char tmp[40];
     /* Java prints at least two significant digits when one would do (the
      * closest two-digit decimal: 4.9E-324, not 5.0E-324); starting at two

@@ -19,6 +19,71 @@
 
 #include "common/log.h"
 
+/* Unescapes one COPY text field into out; returns the end of the output. */
+static char *copy_unescape(const char *q, const char *fend, char *out)
+{
+    while (q < fend) {
+        /* copy the run up to the next backslash in one go */
+        const char *bs = memchr(q, '\\', (size_t)(fend - q));
+        const char *run_end = bs ? bs : fend;
+        memcpy(out, q, (size_t)(run_end - q));
+        out += run_end - q;
+        q = run_end;
+        if (!bs)
+            break;
+        if (q + 1 >= fend) { /* a trailing lone backslash is literal */
+            *out++ = '\\';
+            break;
+        }
+        char c = *++q;
+        q++;
+        switch (c) {
+        case 'b':
+            *out++ = '\b';
+            break;
+        case 'f':
+            *out++ = '\f';
+            break;
+        case 'n':
+            *out++ = '\n';
+            break;
+        case 'r':
+            *out++ = '\r';
+            break;
+        case 't':
+            *out++ = '\t';
+            break;
+        case 'v':
+            *out++ = '\v';
+            break;
+        case 'x': {
+            int n = 0, val = 0;
+            while (n < 2 && q < fend &&
+                   ((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'f') ||
+                    (*q >= 'A' && *q <= 'F'))) {
+                char h = *q++;
+                val = val * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+                n++;
+            }
+            *out++ = n ? (char)val : 'x';
+            break;
+        }
+        default:
+            if (c >= '0' && c <= '7') {
+                int val = c - '0', n = 1;
+                while (n < 3 && q < fend && *q >= '0' && *q <= '7') {
+                    val = val * 8 + (*q++ - '0');
+                    n++;
+                }
+                *out++ = (char)val;
+            } else {
+                *out++ = c; /* \\ and any other escaped character */
+            }
+        }
+    }
+    return out;
+}
+
 int pgcdc_copy_row_parse(const char *row, size_t len, int ncols, pgcdc_buf *scratch,
                          pgcdc_value *values, char *errstr, size_t errstr_size)
 {
@@ -33,74 +98,24 @@ int pgcdc_copy_row_parse(const char *row, size_t len, int ncols, pgcdc_buf *scra
     for (;;) {
         if (col >= ncols)
             goto bad_count;
-        const char *field = p;
-        while (p < end && *p != '\t')
-            p++;
-        size_t flen = (size_t)(p - field);
+        const char *tab = memchr(p, '\t', (size_t)(end - p));
+        const char *fend = tab ? tab : end;
+        size_t flen = (size_t)(fend - p);
         pgcdc_value *v = &values[col++];
-        if (flen == 2 && field[0] == '\\' && field[1] == 'N') {
+        if (flen == 2 && p[0] == '\\' && p[1] == 'N') {
             v->kind = 'n';
             v->len = 0;
             v->data = NULL;
         } else {
             char *start = out;
-            for (const char *q = field; q < field + flen; q++) {
-                if (*q != '\\' || q + 1 >= field + flen) {
-                    *out++ = *q;
-                    continue;
-                }
-                char c = *++q;
-                switch (c) {
-                case 'b':
-                    *out++ = '\b';
-                    break;
-                case 'f':
-                    *out++ = '\f';
-                    break;
-                case 'n':
-                    *out++ = '\n';
-                    break;
-                case 'r':
-                    *out++ = '\r';
-                    break;
-                case 't':
-                    *out++ = '\t';
-                    break;
-                case 'v':
-                    *out++ = '\v';
-                    break;
-                case 'x': {
-                    int n = 0, val = 0;
-                    while (n < 2 && q + 1 < field + flen &&
-                           ((q[1] >= '0' && q[1] <= '9') || (q[1] >= 'a' && q[1] <= 'f') ||
-                            (q[1] >= 'A' && q[1] <= 'F'))) {
-                        char h = *++q;
-                        val = val * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
-                        n++;
-                    }
-                    *out++ = n ? (char)val : 'x';
-                    break;
-                }
-                default:
-                    if (c >= '0' && c <= '7') {
-                        int val = c - '0', n = 1;
-                        while (n < 3 && q + 1 < field + flen && q[1] >= '0' && q[1] <= '7') {
-                            val = val * 8 + (*++q - '0');
-                            n++;
-                        }
-                        *out++ = (char)val;
-                    } else {
-                        *out++ = c; /* \\ and any other escaped character */
-                    }
-                }
-            }
+            out = copy_unescape(p, fend, out);
             v->kind = 't';
             v->len = (uint32_t)(out - start);
             v->data = start;
         }
-        if (p >= end)
+        if (!tab)
             break;
-        p++; /* the tab */
+        p = tab + 1;
     }
     scratch->len = (size_t)(out - scratch->data);
     if (col != ncols)

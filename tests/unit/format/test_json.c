@@ -397,6 +397,58 @@ static void test_double_plain_matches_reference(void)
     CHECK_INT(mismatches, 0);
 }
 
+/* Java's Double.toString from the reference digits, in either notation. */
+static void ref_java(double v, char *dst, size_t dst_size)
+{
+    if (v >= 1e-3 && v < 1e7) {
+        ref_plain(v, dst, dst_size);
+        return;
+    }
+    char tmp[64], digits[32];
+    int prec;
+    for (prec = 2; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    int nd = 0;
+    const char *q = tmp;
+    for (; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9')
+            digits[nd++] = *q;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    digits[nd] = 0;
+    snprintf(dst, dst_size, "%c.%sE%d", digits[0], nd > 1 ? digits + 1 : "0", atoi(q + 1));
+}
+
+static void test_double_all_ranges_match_reference(void)
+{
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    int mismatches = 0;
+    for (int i = 0; i < 200000 && mismatches < 5; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        uint64_t bits = x & 0x7fffffffffffffffull; /* positive */
+        memcpy(&v, &bits, sizeof(v));
+        if (i % 3 == 0) /* full precision in the range data usually lives in */
+            v = ldexp((double)(x >> 11), (int)(x % 120) - 60 - 53);
+        if (isnan(v) || isinf(v) || v == 0)
+            continue;
+        char want[64];
+        ref_java(v, want, sizeof(want));
+        pgcdc_buf_reset(&out);
+        pgcdc_json_double(&out, v);
+        if (strcmp(out.data, want) != 0) {
+            fprintf(stderr, "%.17g: got %s want %s\n", v, out.data, want);
+            mismatches++;
+        }
+    }
+    CHECK_INT(mismatches, 0);
+}
+
 int main(void)
 {
     TEST_RUN(test_str_plain);
@@ -407,6 +459,7 @@ int main(void)
     TEST_RUN(test_double);
     TEST_RUN(test_double_min_subnormal);
     TEST_RUN(test_double_plain_matches_reference);
+    TEST_RUN(test_double_all_ranges_match_reference);
     TEST_RUN(test_float);
     TEST_RUN(test_base64);
     pgcdc_buf_free(&out);
