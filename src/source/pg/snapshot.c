@@ -148,6 +148,24 @@ static int exec_ok(PGconn *conn, const char *sql, char *errstr, size_t errstr_si
     return ok ? 0 : -1;
 }
 
+/* Opens the read-only REPEATABLE READ transaction of a snapshot reader and,
+ * given a name, imports that exported snapshot. */
+static int begin_snapshot_txn(PGconn *conn, const char *snapshot_name, char *errstr,
+                              size_t errstr_size)
+{
+    if (exec_ok(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", errstr, errstr_size) != 0)
+        return -1;
+    if (!snapshot_name)
+        return 0;
+    char *lit = PQescapeLiteral(conn, snapshot_name, strlen(snapshot_name));
+    pgcdc_buf sql = PGCDC_BUF_INIT;
+    pgcdc_buf_printf(&sql, "SET TRANSACTION SNAPSHOT %s", lit);
+    PQfreemem(lit);
+    int r = exec_ok(conn, sql.data, errstr, errstr_size);
+    pgcdc_buf_free(&sql);
+    return r;
+}
+
 /* Builds a table description from the catalog, as seen by the snapshot. */
 static pgcdc_table *load_table(pgcdc_catalog *cat, pgcdc_debezium *enc, const pgcdc_filter *filter,
                                uint32_t relid, const char *schema, const char *name, char *errstr,
@@ -521,15 +539,7 @@ static void *worker_main(void *arg)
         parallel_fail(pc, err);
         goto out;
     }
-    if (exec_ok(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, sizeof(err)) != 0)
-        goto fail;
-    char *lit = PQescapeLiteral(conn, pc->snapshot_name, strlen(pc->snapshot_name));
-    pgcdc_buf sql = PGCDC_BUF_INIT;
-    pgcdc_buf_printf(&sql, "SET TRANSACTION SNAPSHOT %s", lit);
-    PQfreemem(lit);
-    int r = exec_ok(conn, sql.data, err, sizeof(err));
-    pgcdc_buf_free(&sql);
-    if (r != 0)
+    if (begin_snapshot_txn(conn, pc->snapshot_name, err, sizeof(err)) != 0)
         goto fail;
     batch = pgcdc_pipeline_batch_get(pc->pipe);
     for (;;) {
@@ -663,20 +673,11 @@ int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_
     int ntables = 0, rc = -1, in_txn = 0;
     PGresult *res = NULL;
 
-    if (exec_ok(cat->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", errstr,
-                errstr_size) != 0)
+    if (begin_snapshot_txn(cat->conn, snapshot_name, errstr, errstr_size) != 0) {
+        in_txn = PQtransactionStatus(cat->conn) != PQTRANS_IDLE;
         goto out;
-    in_txn = 1;
-    if (snapshot_name) {
-        char *lit = PQescapeLiteral(cat->conn, snapshot_name, strlen(snapshot_name));
-        pgcdc_buf sql = PGCDC_BUF_INIT;
-        pgcdc_buf_printf(&sql, "SET TRANSACTION SNAPSHOT %s", lit);
-        PQfreemem(lit);
-        int r = exec_ok(cat->conn, sql.data, errstr, errstr_size);
-        pgcdc_buf_free(&sql);
-        if (r != 0)
-            goto out;
     }
+    in_txn = 1;
     const char *params[1] = {cfg->publication_name};
     res = PQexecParams(cat->conn,
                        "SELECT c.oid, n.nspname, c.relname, c.reltuples::bigint "
