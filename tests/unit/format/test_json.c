@@ -326,9 +326,11 @@ static void test_base64(void)
  * (at least two significant digits, as Java), rewritten without exponent.
  * The writer's fast path must agree with it on every value.
  */
-static void ref_plain(double v, char *dst, size_t dst_size)
+/* Shortest round-trip digits by linear search (at least two significant
+ * digits, as Java); returns their count, *e10 the exponent of the first. */
+static int ref_digits(double v, char *digits, int *e10)
 {
-    char tmp[64], digits[32];
+    char tmp[64];
     int prec;
     for (prec = 2; prec <= 17; prec++) {
         snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
@@ -342,7 +344,17 @@ static void ref_plain(double v, char *dst, size_t dst_size)
             digits[nd++] = *q;
     while (nd > 1 && digits[nd - 1] == '0')
         nd--;
-    int e = atoi(q + 1) + 1; /* value = 0.digits * 10^e */
+    digits[nd] = 0;
+    *e10 = atoi(q + 1);
+    return nd;
+}
+
+static void ref_plain(double v, char *dst, size_t dst_size)
+{
+    char digits[32];
+    int e;
+    int nd = ref_digits(v, digits, &e);
+    e += 1; /* value = 0.digits * 10^e */
     char *o = dst;
     if (e <= 0) {
         o += snprintf(o, dst_size, "0.");
@@ -404,22 +416,10 @@ static void ref_java(double v, char *dst, size_t dst_size)
         ref_plain(v, dst, dst_size);
         return;
     }
-    char tmp[64], digits[32];
-    int prec;
-    for (prec = 2; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    int nd = 0;
-    const char *q = tmp;
-    for (; *q && *q != 'e'; q++)
-        if (*q >= '0' && *q <= '9')
-            digits[nd++] = *q;
-    while (nd > 1 && digits[nd - 1] == '0')
-        nd--;
-    digits[nd] = 0;
-    snprintf(dst, dst_size, "%c.%sE%d", digits[0], nd > 1 ? digits + 1 : "0", atoi(q + 1));
+    char digits[32];
+    int e;
+    int nd = ref_digits(v, digits, &e);
+    snprintf(dst, dst_size, "%c.%sE%d", digits[0], nd > 1 ? digits + 1 : "0", e);
 }
 
 static void test_double_all_ranges_match_reference(void)
