@@ -382,8 +382,10 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "When to copy rows that exist before streaming starts. `initial` (the default, as in "
      "Debezium): on the first start, copy every captured table as op `r` events, consistent "
      "with the slot (an interrupted copy is taken again on restart), then stream. "
-     "`initial_only`: the same copy, then exit. `no_data` (older name `never`): stream only. "
-     "`always` and `when_needed` are not supported yet and are rejected.",
+     "`initial_only`: the same copy, then exit. `when_needed`: like `initial`, and when the "
+     "slot was invalidated or vanished (changes lost), drop it, create a new one and copy the "
+     "tables again instead of stopping. `no_data` (older name `never`): stream only. `always` "
+     "is not supported yet and is rejected.",
      NULL, G_REPL, 0, 0, NULL},
 
     /* Filters */

@@ -7,6 +7,8 @@ import json
 import threading
 import time
 
+from test_snapshot import wait_state
+
 
 def lsn_int(text):
     hi, lo = text.split("/")
@@ -77,7 +79,14 @@ def test_invalidated_slot_stops_with_clear_error(make_pg, pgcdc, unique_name):
     p.start(wait=False)
     assert p.wait_exit(timeout=30) == 1
     log = p.log_text()
-    assert "invalidated" in log and "--drop" in log and "offsets.json" in log
+    assert "invalidated" in log and "--drop" in log and "when_needed" in log
+    # when_needed recovers: a new slot and a fresh copy of the table
+    p.set(**{"snapshot.mode": "when_needed", "value.converter.schemas.enable": False})
+    p.start()
+    wait_state(p, p.topic("public", unique_name), cluster, t, timeout=180)
+    assert cluster.slot(p.slot)["wal_status"] != "lost"
+    assert "copying the tables again" in p.log_text()
+    assert p.stop() == 0
 
 
 def test_slot_vanishing_while_running_is_fatal(pg, pgcdc, unique_name):
@@ -88,7 +97,13 @@ def test_slot_vanishing_while_running_is_fatal(pg, pgcdc, unique_name):
     p.wait_events(p.topic("public", unique_name), 1)
     pg.drop_slot(p.slot)  # terminates the walsender, then drops the slot
     assert p.wait_exit(timeout=60) == 1
-    assert "vanished" in p.log_text()
+    assert "vanished" in p.log_text() and "when_needed" in p.log_text()
+    pg.execute(f"INSERT INTO {t} VALUES (2)")
+    p.set(**{"snapshot.mode": "when_needed"})
+    p.start()
+    wait_state(p, p.topic("public", unique_name), pg, t)
+    pg.execute(f"INSERT INTO {t} VALUES (3)")
+    wait_state(p, p.topic("public", unique_name), pg, t)
 
 
 def test_slot_drop_on_stop(pg, pgcdc, unique_name):

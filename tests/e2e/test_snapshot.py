@@ -3,6 +3,7 @@ stream that follows, restartable after a crash."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -25,7 +26,10 @@ def apply(events):
 
 
 def table_state(pg, table):
-    return {r[0]: {"id": r[0], "v": r[1]} for r in pg.query(f"SELECT id, v FROM {table}")}
+    """The table as {id: row}, rows as JSON objects like the events' after images."""
+    rows = [r[0] for r in pg.query(f"SELECT row_to_json(t) FROM {table} t")]
+    rows = [json.loads(r) if isinstance(r, str) else r for r in rows]
+    return {r["id"]: r for r in rows}
 
 
 class Churn(threading.Thread):

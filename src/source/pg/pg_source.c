@@ -727,8 +727,6 @@ static PGconn *connect_replication(pg_source *src)
     return conn;
 }
 
-/* Makes sure the slot exists, is a pgoutput slot of this database and is
- * free; creates it when missing (and no offsets say it existed). */
 /* The exported snapshot of a slot pgcdc just created: valid while `conn`
  * (the replication connection that created it) stays open and idle. */
 typedef struct exported_snapshot {
@@ -737,7 +735,16 @@ typedef struct exported_snapshot {
     uint64_t consistent_lsn;
 } exported_snapshot;
 
-static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets, exported_snapshot *export)
+/*
+ * Makes sure the slot exists, is a pgoutput slot of this database and is
+ * free; creates it when missing (with an exported snapshot when `export` is
+ * given). A lost slot, or a missing one that offsets say pgcdc streamed from,
+ * is an error unless `recover` (snapshot.mode=when_needed): then the lost
+ * slot is dropped, a new one created, and *recovered set so the caller
+ * copies the tables again.
+ */
+static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets, exported_snapshot *export,
+                       int recover, int *recovered)
 {
     pgcdc_slot_info si;
     const pgcdc_config *cfg = src->cfg;
@@ -766,23 +773,47 @@ static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets, exported_sn
                      cfg->slot_name, si.active_pid);
             return -1;
         }
-        if (!strcmp(si.wal_status, "lost")) {
+        if (strcmp(si.wal_status, "lost") != 0)
+            return 0;
+        if (!recover) {
             snprintf(src->errstr, sizeof(src->errstr),
                      "replication slot '%s' is invalidated (wal_status = lost): PostgreSQL "
                      "removed WAL it still needed, so changes were lost. Drop it (pgcdc slots "
-                     "--drop %s), delete %s/offsets.json and start again",
+                     "--drop %s), delete %s/offsets.json and start again, or set "
+                     "snapshot.mode=when_needed to do that and copy the tables again",
                      cfg->slot_name, cfg->slot_name, src->data_dir);
             return -1;
         }
-        return 0;
-    }
-    if (offsets->done_lsn && !strcmp(offsets->slot, cfg->slot_name)) {
+        pgcdc_log_warn("source",
+                       "replication slot %s is invalidated (changes were lost); "
+                       "snapshot.mode=when_needed: dropping it and copying the tables "
+                       "again",
+                       cfg->slot_name);
+        const char *params[1] = {cfg->slot_name};
+        PGresult *res = PQexecParams(src->cat.conn, "SELECT pg_drop_replication_slot($1)", 1, NULL,
+                                     params, NULL, NULL, 0);
+        int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+        if (!ok)
+            snprintf(src->errstr, sizeof(src->errstr), "dropping invalidated slot %s: %s",
+                     cfg->slot_name, PQresultErrorMessage(res));
+        PQclear(res);
+        if (!ok)
+            return -1;
+        *recovered = 1;
+    } else if (offsets->done_lsn && !strcmp(offsets->slot, cfg->slot_name) && recover) {
+        pgcdc_log_warn("source",
+                       "replication slot %s no longer exists; "
+                       "snapshot.mode=when_needed: copying the tables again",
+                       cfg->slot_name);
+        *recovered = 1;
+    } else if (offsets->done_lsn && !strcmp(offsets->slot, cfg->slot_name)) {
         char l[32];
         pgcdc_lsn_format(offsets->done_lsn, l, sizeof(l));
         snprintf(src->errstr, sizeof(src->errstr),
                  "replication slot '%s' no longer exists, but %s/offsets.json shows pgcdc "
                  "streamed from it up to %s: changes after that point are no longer retained. "
-                 "To start over from now, delete %s/offsets.json",
+                 "To start over from now, delete %s/offsets.json, or set "
+                 "snapshot.mode=when_needed to copy the tables again",
                  cfg->slot_name, src->data_dir, l, src->data_dir);
         return -1;
     }
@@ -915,16 +946,17 @@ static int check_slot_health(pg_source *src)
         pgcdc_lsn_format(pgcdc_pipeline_confirmed_lsn(src->pipe), l, sizeof(l));
         snprintf(src->errstr, sizeof(src->errstr),
                  "replication slot '%s' vanished (dropped, or not carried over by a failover); "
-                 "changes after %s are no longer retained. To start over with a fresh copy, "
-                 "delete %s/offsets.json (snapshot.mode=initial copies the tables again)",
+                 "changes after %s are no longer retained. Restart with "
+                 "snapshot.mode=when_needed to copy the tables again (or delete "
+                 "%s/offsets.json to start over)",
                  cfg->slot_name, l, src->data_dir);
         rc = -1;
     } else if (!strcmp(PQgetvalue(res, 0, 0), "lost")) {
         snprintf(src->errstr, sizeof(src->errstr),
                  "replication slot '%s' was invalidated (wal_status = lost): PostgreSQL removed "
-                 "WAL it still needed (max_slot_wal_keep_size), so changes were lost. Drop it "
-                 "(pgcdc slots --drop %s), delete %s/offsets.json and start again to copy the "
-                 "tables afresh",
+                 "WAL it still needed (max_slot_wal_keep_size), so changes were lost. Restart "
+                 "with snapshot.mode=when_needed to drop it and copy the tables again (or drop "
+                 "it with pgcdc slots --drop %s and delete %s/offsets.json)",
                  cfg->slot_name, cfg->slot_name, src->data_dir);
         rc = -1;
     } else if (!PQgetisnull(res, 0, 1) && cfg->slot_lag_warn_bytes > 0) {
@@ -1090,11 +1122,12 @@ static int snapshot_needed(pg_source *src, const pgcdc_offsets *offsets, int fou
     case PGCDC_SNAPSHOT_UNSET:
     case PGCDC_SNAPSHOT_INITIAL:
     case PGCDC_SNAPSHOT_INITIAL_ONLY:
+    case PGCDC_SNAPSHOT_WHEN_NEEDED: /* plus a lost slot: see ensure_slot */
         return !found || offsets->snapshot == PGCDC_SNAPSHOT_STATE_RUNNING;
     default:
         snprintf(src->errstr, sizeof(src->errstr),
-                 "snapshot.mode: 'always' and 'when_needed' are not supported yet; use initial "
-                 "(the default), initial_only or no_data");
+                 "snapshot.mode: 'always' is not supported yet; use initial (the default), "
+                 "initial_only, when_needed or no_data");
         return -1;
     }
 }
@@ -1208,8 +1241,11 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     if (src->cfg->snapshot_mode == PGCDC_SNAPSHOT_UNSET && snapshot)
         pgcdc_log_info("source", "snapshot.mode is not set: copying existing rows first "
                                  "(Debezium's default, initial)");
-    if (ensure_slot(src, &offsets, snapshot ? &export : NULL) != 0)
+    int recover = cfg->snapshot_mode == PGCDC_SNAPSHOT_WHEN_NEEDED, recovered = 0;
+    if (ensure_slot(src, &offsets, snapshot || recover ? &export : NULL, recover, &recovered) != 0)
         goto out;
+    if (recovered || export.conn)
+        snapshot = 1; /* a slot made now is only consistent with a fresh copy */
     if (snapshot) {
         /* restart-safe: until the marker batch is acknowledged the file says
          * "running", and an interrupted snapshot is taken again */
