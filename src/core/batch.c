@@ -19,6 +19,7 @@ void pgcdc_batch_reset(pgcdc_batch *batch)
     batch->seq = 0;
     batch->has_pos = 0;
     batch->snapshot_done = 0;
+    memset(batch->op_counts, 0, sizeof(batch->op_counts));
     batch->next = NULL;
     batch->pending = 0;
     memset(&batch->pos, 0, sizeof(batch->pos));
@@ -61,6 +62,7 @@ void pgcdc_batch_record_end(pgcdc_batch *batch, size_t rec, int tombstone)
     pgcdc_record_hdr *h = hdr_at(batch, rec);
     size_t value_start = rec + h->value_len;
     h->value_len = tombstone ? PGCDC_RECORD_NULL : (uint32_t)(batch->data.len - value_start);
+    batch->op_counts[tombstone ? '0' : (unsigned char)h->op & 127]++;
     size_t padded = ALIGN8(batch->data.len);
     if (padded > batch->data.len) {
         static const char zeros[8];

@@ -61,10 +61,11 @@ typedef struct pgcdc_record {
 typedef struct pgcdc_batch {
     pgcdc_buf data;
     uint32_t nrecords;
-    uint64_t seq;       /* pipeline sequence number, assigned on push */
-    pgcdc_position pos; /* position to confirm once this batch is acknowledged */
-    int has_pos;        /* pos is meaningful */
-    int snapshot_done;  /* acknowledging this batch completes the initial snapshot */
+    uint64_t seq;            /* pipeline sequence number, assigned on push */
+    pgcdc_position pos;      /* position to confirm once this batch is acknowledged */
+    int has_pos;             /* pos is meaningful */
+    int snapshot_done;       /* acknowledging this batch completes the initial snapshot */
+    uint32_t op_counts[128]; /* records by op character; tombstones under '0' */
     struct pgcdc_batch *next;
     int pending; /* sinks that have not acknowledged it yet */
 } pgcdc_batch;

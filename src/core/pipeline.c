@@ -254,11 +254,9 @@ static void *committer_main(void *arg)
             offsets_apply(&pipe->offsets, b);
             pipe->offsets.events += b->nrecords;
             atomic_fetch_add(&pipe->events_acked, b->nrecords);
-            size_t off = 0;
-            pgcdc_record rec;
-            while (pgcdc_batch_next(b, &off, &rec)) /* tombstones count under '0' */
-                atomic_fetch_add(&pipe->acked_by_op[rec.value ? (unsigned char)rec.op & 127 : '0'],
-                                 1);
+            for (int op = 0; op < 128; op++)
+                if (b->op_counts[op])
+                    atomic_fetch_add(&pipe->acked_by_op[op], b->op_counts[op]);
             batch_recycle_locked(pipe, b);
             progressed = 1;
         }

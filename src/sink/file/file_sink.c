@@ -30,6 +30,7 @@
 
 typedef struct file_topic {
     char *topic;
+    size_t topic_len;
     int fd;
     off_t size;   /* bytes in the file (we only append) */
     off_t synced; /* writeback started up to here */
@@ -126,12 +127,12 @@ static file_topic *topic_get(file_sink *fs, const char *topic, size_t len, char 
 {
     if (fs->ntopics) {
         file_topic *t = &fs->topics[fs->last];
-        if (strlen(t->topic) == len && !memcmp(t->topic, topic, len))
+        if (t->topic_len == len && !memcmp(t->topic, topic, len))
             return t;
     }
     for (size_t i = 0; i < fs->ntopics; i++) {
         file_topic *t = &fs->topics[i];
-        if (strlen(t->topic) == len && !memcmp(t->topic, topic, len)) {
+        if (t->topic_len == len && !memcmp(t->topic, topic, len)) {
             fs->last = i;
             return t;
         }
@@ -165,6 +166,12 @@ static file_topic *topic_get(file_sink *fs, const char *topic, size_t len, char 
     file_topic *t = &fs->topics[fs->ntopics];
     memset(t, 0, sizeof(*t));
     t->topic = strndup(topic, len);
+    if (!t->topic) {
+        close(fd);
+        snprintf(errstr, errstr_size, "file sink: out of memory");
+        return NULL;
+    }
+    t->topic_len = len;
     t->fd = fd;
     t->size = t->synced = lseek(fd, 0, SEEK_END);
     fs->last = fs->ntopics++;
@@ -237,10 +244,10 @@ static int file_write_batch(pgcdc_sink *sink, void *state, const pgcdc_batch *ba
     while (pgcdc_batch_next(batch, &off, &rec)) {
         if (!rec.value)
             continue; /* tombstone: Kafka-only concept */
-        file_topic *t = run && strlen(run->topic) == rec.topic_len &&
-                                !memcmp(run->topic, rec.topic, rec.topic_len)
-                            ? run
-                            : NULL;
+        file_topic *t =
+            run && run->topic_len == rec.topic_len && !memcmp(run->topic, rec.topic, rec.topic_len)
+                ? run
+                : NULL;
         if (!t) {
             if (run && flush_run(fs, run, errstr, errstr_size) != 0)
                 return -1;
