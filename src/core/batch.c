@@ -9,6 +9,7 @@
 #include "core/batch.h"
 
 #include <assert.h>
+#include <stdlib.h>
 
 #define ALIGN8(x) (((x) + 7u) & ~(size_t)7u)
 
@@ -19,10 +20,21 @@ void pgcdc_batch_reset(pgcdc_batch *batch)
     batch->seq = 0;
     batch->has_pos = 0;
     batch->snapshot_done = 0;
+    free(batch->incr_state);
+    batch->incr_state = NULL;
     memset(batch->op_counts, 0, sizeof(batch->op_counts));
     batch->next = NULL;
     batch->pending = 0;
     memset(&batch->pos, 0, sizeof(batch->pos));
+}
+
+void pgcdc_batch_free(pgcdc_batch *batch)
+{
+    if (!batch)
+        return;
+    pgcdc_buf_free(&batch->data);
+    free(batch->incr_state);
+    free(batch);
 }
 
 static pgcdc_record_hdr *hdr_at(const pgcdc_batch *batch, size_t rec)

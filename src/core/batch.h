@@ -65,12 +65,16 @@ typedef struct pgcdc_batch {
     pgcdc_position pos;      /* position to confirm once this batch is acknowledged */
     int has_pos;             /* pos is meaningful */
     int snapshot_done;       /* acknowledging this batch completes the initial snapshot */
+    char *incr_state;        /* owned JSON text: incremental snapshot progress made safe by
+                                acknowledging this batch; NULL when unchanged */
     uint32_t op_counts[128]; /* records by op character; tombstones under '0' */
     struct pgcdc_batch *next;
     int pending; /* sinks that have not acknowledged it yet */
 } pgcdc_batch;
 
 void pgcdc_batch_reset(pgcdc_batch *batch);
+/* Frees the batch and everything it owns; NULL is fine. */
+void pgcdc_batch_free(pgcdc_batch *batch);
 
 /*
  * Record building in three steps so the encoder writes key and value bytes

@@ -202,6 +202,20 @@ static int check_slot_name(const char *key, const char *value, char *errstr, siz
     return -1;
 }
 
+/* signal.data.collection: schema.table, both parts non-empty. */
+static int check_collection_name(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    char shown[128];
+    const char *dot = strchr(value, '.');
+    if (dot && dot != value && dot[1] && !strchr(dot + 1, '.') && !is_blank(value))
+        return 0;
+    pgcdc_cfg_show(NULL, value, strlen(value), shown, sizeof(shown));
+    errf(errstr, n, "invalid value '%s' (expected schema.table, e.g. public.debezium_signal)",
+         shown);
+    return -1;
+}
+
 static int check_publication_name(const char *key, const char *value, char *errstr, size_t n)
 {
     (void)key;
@@ -288,6 +302,7 @@ cleanup:
 #define G_CONN "Connection"
 #define G_REPL "Replication"
 #define G_FILT "Filters"
+#define G_SIG "Signals and incremental snapshots"
 #define G_EVT "Events"
 #define G_PIPE "Pipeline"
 #define G_SINK "Sinks"
@@ -407,6 +422,27 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "Columns to drop from events, as `schema.table.column`." REGEX_DOC_TAIL, "column.blacklist",
      G_FILT, 0, 0, check_regex_list},
 
+    /* Signals and incremental snapshots */
+    {"signal.data.collection", PGCDC_CFG_STRING, NULL, NULL, OFF(signal_data_collection),
+     "Debezium's signal table, as `schema.table`: columns `id` (text, primary key), `type` "
+     "(text) and `data` (text, JSON), in that order. Rows inserted into it are signals: "
+     "`execute-snapshot` (`{\"data-collections\": [\"public.t\"], \"type\": \"incremental\", "
+     "\"additional-conditions\": [{\"data-collection\": \"public.t\", \"filter\": \"...\"}]}`), "
+     "`stop-snapshot`, `pause-snapshot`, `resume-snapshot`. pgcdc also writes its snapshot "
+     "window watermarks there, so the user needs INSERT on it; the table must be in the "
+     "publication (`filtered` adds it). Unset: signals are off.",
+     NULL, G_SIG, 0, 0, check_collection_name},
+    {"incremental.snapshot.chunk.size", PGCDC_CFG_INT, "1024", NULL, OFF(incr_chunk_size),
+     "Rows an incremental snapshot reads per chunk (primary-key order), held in memory while "
+     "the chunk's window is open.",
+     NULL, G_SIG, 1, 1000000, NULL},
+    {"incremental.snapshot.watermarking.strategy", PGCDC_CFG_ENUM, "insert_insert",
+     "insert_insert|insert_delete", OFF(incr_watermark_delete),
+     "How chunk windows are marked in the signal table: `insert_insert` writes an open and a "
+     "close row per chunk; `insert_delete` writes the open row and deletes it to close the "
+     "window, so the signal table does not grow.",
+     NULL, G_SIG, 0, 0, NULL},
+
     /* Events */
     {"topic.prefix", PGCDC_CFG_STRING, NULL, NULL, OFF(topic_prefix),
      "Required. Logical server name: topics are `<topic.prefix>.<schema>.<table>` and it "
@@ -486,7 +522,8 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
 
 const size_t pgcdc_cfg_nkeys = sizeof(pgcdc_cfg_keys) / sizeof(pgcdc_cfg_keys[0]);
 
-static const char *const group_order[] = {G_CONN, G_REPL, G_FILT, G_EVT, G_PIPE, G_SINK, G_PROC};
+static const char *const group_order[] = {G_CONN, G_REPL, G_FILT, G_SIG,
+                                          G_EVT,  G_PIPE, G_SINK, G_PROC};
 
 /* ------------------------------------------------------------------------ */
 /* lookup and suggestions                                                    */

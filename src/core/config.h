@@ -101,6 +101,11 @@ typedef struct pgcdc_config {
     char *value_converter;
     int include_schema_changes; /* accepted for Debezium compatibility; no effect */
 
+    /* signals and incremental snapshots */
+    char *signal_data_collection; /* schema.table; NULL = signals off */
+    int incr_chunk_size;
+    int incr_watermark_delete; /* incremental.snapshot.watermarking.strategy insert_delete */
+
     /* pipeline */
     long long queue_max_bytes; /* bound on encoded bytes waiting for sinks */
     int batch_max_events;

@@ -58,6 +58,12 @@ static int get_u64(json_t *root, const char *key, uint64_t *out)
     return -1;
 }
 
+void pgcdc_offsets_clear(pgcdc_offsets *offsets)
+{
+    free(offsets->incremental);
+    memset(offsets, 0, sizeof(*offsets));
+}
+
 int pgcdc_offsets_load(const char *dir, pgcdc_offsets *offsets, char *errstr, size_t errstr_size)
 {
     char path[4096];
@@ -95,6 +101,17 @@ int pgcdc_offsets_load(const char *dir, pgcdc_offsets *offsets, char *errstr, si
                         : !strcmp(snap, "done")    ? PGCDC_SNAPSHOT_STATE_DONE
                         : !strcmp(snap, "running") ? PGCDC_SNAPSHOT_STATE_RUNNING
                                                    : PGCDC_SNAPSHOT_STATE_NONE;
+    json_t *incr = json_object_get(root, "incremental");
+    if (incr && json_is_object(incr)) {
+        offsets->incremental = json_dumps(incr, JSON_COMPACT);
+        if (!offsets->incremental) {
+            snprintf(errstr, errstr_size, "offsets: out of memory");
+            goto out;
+        }
+    } else if (incr && !json_is_null(incr)) {
+        snprintf(errstr, errstr_size, "offsets: %s has a malformed \"incremental\" entry", path);
+        goto out;
+    }
     rc = 1;
 out:
     json_decref(root);
@@ -115,13 +132,17 @@ int pgcdc_offsets_store(const char *dir, const pgcdc_offsets *offsets, char *err
                      "{\"slot\":\"%s\",\"done_lsn\":\"%" PRIu64 "\",\"done_lsn_text\":\"%s\","
                      "\"partial_commit_lsn\":\"%" PRIu64 "\",\"partial_index\":\"%" PRIu64 "\","
                      "\"last_event_lsn\":\"%" PRIu64 "\",\"last_xid\":\"%u\","
-                     "\"events\":\"%" PRIu64 "\",\"snapshot\":\"%s\"}\n",
+                     "\"events\":\"%" PRIu64 "\",\"snapshot\":\"%s\"",
                      offsets->slot, offsets->done_lsn, done, offsets->partial_commit_lsn,
                      offsets->partial_index, offsets->last_event_lsn, offsets->last_xid,
                      offsets->events,
                      offsets->snapshot == PGCDC_SNAPSHOT_STATE_DONE      ? "done"
                      : offsets->snapshot == PGCDC_SNAPSHOT_STATE_RUNNING ? "running"
                                                                          : "none");
+    /* produced by the incremental snapshot with jansson: a compact JSON object */
+    if (offsets->incremental)
+        pgcdc_buf_printf(&out, ",\"incremental\":%s", offsets->incremental);
+    PGCDC_BUF_LIT(&out, "}\n");
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(errstr, errstr_size, "offsets: cannot create %s: %s", tmp, strerror(errno));

@@ -25,6 +25,7 @@ typedef struct pgcdc_offsets {
     uint32_t last_xid;       /* informational */
     uint64_t events;         /* events acknowledged since the file was created */
     int snapshot;            /* PGCDC_SNAPSHOT_STATE_* */
+    char *incremental;       /* owned JSON object text: incremental snapshot progress, or NULL */
 } pgcdc_offsets;
 
 /* Progress of the initial snapshot: "running" in the file means it was
@@ -35,8 +36,12 @@ enum {
     PGCDC_SNAPSHOT_STATE_DONE = 2,
 };
 
+/* Frees what the offsets own (the incremental state) and zeroes them. */
+void pgcdc_offsets_clear(pgcdc_offsets *offsets);
+
 /* Reads <dir>/offsets.json. Returns 1 if found, 0 if absent (offsets
- * zeroed), -1 with errstr if present but unreadable or malformed. */
+ * zeroed), -1 with errstr if present but unreadable or malformed. The
+ * caller owns the result: pgcdc_offsets_clear() it. */
 int pgcdc_offsets_load(const char *dir, pgcdc_offsets *offsets, char *errstr, size_t errstr_size);
 
 /* Durably replaces <dir>/offsets.json. Returns 0 or -1 with errstr. */

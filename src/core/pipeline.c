@@ -206,15 +206,20 @@ static void batch_recycle_locked(pgcdc_pipeline *pipe, pgcdc_batch *b)
         pipe->free_count++;
         return;
     }
-    pgcdc_buf_free(&b->data);
-    free(b);
+    pgcdc_batch_free(b);
 }
 
-/* Applies an acknowledged batch's position to the committer's offsets. */
-static void offsets_apply(pgcdc_offsets *o, const pgcdc_batch *b)
+/* Applies an acknowledged batch's position to the committer's offsets; takes over
+ * the batch's incremental snapshot state. */
+static void offsets_apply(pgcdc_offsets *o, pgcdc_batch *b)
 {
     if (b->snapshot_done)
         o->snapshot = PGCDC_SNAPSHOT_STATE_DONE;
+    if (b->incr_state) {
+        free(o->incremental);
+        o->incremental = b->incr_state;
+        b->incr_state = NULL;
+    }
     if (!b->has_pos)
         return;
     if (b->pos.end_lsn) {
@@ -265,10 +270,18 @@ static void *committer_main(void *arg)
             pthread_cond_broadcast(&pipe->cond_room);
         }
         if (pipe->offsets_dirty) {
+            /* a private copy: offsets_apply may replace the string meanwhile */
             pgcdc_offsets snap = pipe->offsets;
+            snap.incremental = pipe->offsets.incremental ? strdup(pipe->offsets.incremental) : NULL;
+            int oom = pipe->offsets.incremental && !snap.incremental;
             pipe->offsets_dirty = 0;
             pthread_mutex_unlock(&pipe->lock);
-            int rc = pgcdc_offsets_store(pipe->data_dir, &snap, err, sizeof(err));
+            int rc = -1;
+            if (oom)
+                snprintf(err, sizeof(err), "offsets: out of memory");
+            else
+                rc = pgcdc_offsets_store(pipe->data_dir, &snap, err, sizeof(err));
+            free(snap.incremental);
             pthread_mutex_lock(&pipe->lock);
             if (rc != 0) {
                 fail_locked(pipe, err);
@@ -312,6 +325,11 @@ pgcdc_pipeline *pgcdc_pipeline_new(const pgcdc_config *cfg, const char *data_dir
     pipe->max_bytes = cfg->queue_max_bytes > 0 ? (uint64_t)cfg->queue_max_bytes : (64u << 20);
     pipe->next_seq = 1;
     pipe->offsets = *start;
+    pipe->offsets.incremental = NULL;
+    if (start->incremental && !(pipe->offsets.incremental = strdup(start->incremental))) {
+        snprintf(errstr, errstr_size, "pipeline: out of memory");
+        goto fail;
+    }
     snprintf(pipe->offsets.slot, sizeof(pipe->offsets.slot), "%s", cfg->slot_name);
     pipe->offsets_dirty = 1; /* record the starting state (e.g. a snapshot begins) at once */
     atomic_store(&pipe->confirmed_lsn, start->done_lsn);
@@ -533,17 +551,16 @@ void pgcdc_pipeline_free(pgcdc_pipeline *pipe)
     pgcdc_batch *b = pipe->head;
     while (b) {
         pgcdc_batch *n = b->next;
-        pgcdc_buf_free(&b->data);
-        free(b);
+        pgcdc_batch_free(b);
         b = n;
     }
     b = pipe->free_list;
     while (b) {
         pgcdc_batch *n = b->next;
-        pgcdc_buf_free(&b->data);
-        free(b);
+        pgcdc_batch_free(b);
         b = n;
     }
+    pgcdc_offsets_clear(&pipe->offsets);
     free(pipe->data_dir);
     close(pipe->wakeup_fd);
     pthread_mutex_destroy(&pipe->lock);

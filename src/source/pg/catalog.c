@@ -219,8 +219,8 @@ static PGresult *user_tables(pgcdc_catalog *cat, char *errstr, size_t errstr_siz
 
 /* Every ordinary/partitioned user table passing the filters, as a quoted
  * comma-separated list for CREATE/ALTER PUBLICATION. */
-static int filtered_tables(pgcdc_catalog *cat, const pgcdc_filter *filter, pgcdc_buf *list,
-                           int *count, char *errstr, size_t errstr_size)
+static int filtered_tables(pgcdc_catalog *cat, const pgcdc_filter *filter, const char *signal,
+                           pgcdc_buf *list, int *count, char *errstr, size_t errstr_size)
 {
     PGresult *res = user_tables(cat, errstr, errstr_size);
     if (!res)
@@ -228,7 +228,11 @@ static int filtered_tables(pgcdc_catalog *cat, const pgcdc_filter *filter, pgcdc
     *count = 0;
     for (int r = 0; r < PQntuples(res); r++) {
         const char *s = PQgetvalue(res, r, 0), *t = PQgetvalue(res, r, 1);
-        if (!pgcdc_filter_table(filter, s, t))
+        /* the signal table must be published for signals to arrive */
+        size_t sl = strlen(s);
+        int is_signal =
+            signal && !strncmp(signal, s, sl) && signal[sl] == '.' && !strcmp(signal + sl + 1, t);
+        if (!is_signal && !pgcdc_filter_table(filter, s, t))
             continue;
         char *qs = PQescapeIdentifier(cat->conn, s, strlen(s));
         char *qt = PQescapeIdentifier(cat->conn, t, strlen(t));
@@ -299,7 +303,8 @@ int pgcdc_catalog_ensure_publication(pgcdc_catalog *cat, const pgcdc_config *cfg
         }
         break;
     case PGCDC_PUBLICATION_FILTERED:
-        if (filtered_tables(cat, filter, &list, &n, errstr, errstr_size) != 0)
+        if (filtered_tables(cat, filter, cfg->signal_data_collection, &list, &n, errstr,
+                            errstr_size) != 0)
             goto out;
         if (n == 0) {
             snprintf(errstr, errstr_size,

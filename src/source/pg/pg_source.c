@@ -28,6 +28,7 @@
 #include "core/pipeline.h"
 #include "format/debezium.h"
 #include "source/pg/catalog.h"
+#include "source/pg/incremental.h"
 #include "source/pg/pgoutput.h"
 #include "source/pg/snapshot.h"
 #include "source/pg/spool.h"
@@ -59,6 +60,11 @@ typedef struct pg_source {
     pgcdc_batch *batch;
     int proto;
 
+    /* incremental snapshots (signal.data.collection set) */
+    pgcdc_incr *incr;
+    uint32_t signal_relid;
+    char *incr_pushed_state; /* progress carried by the last pushed batch */
+
     /* current transaction */
     int in_txn;
     uint32_t xid;
@@ -68,6 +74,7 @@ typedef struct pg_source {
     int skip_txn;
     uint64_t skip_upto; /* skip changes with index <= this */
     uint64_t last_commit_lsn;
+    uint64_t cur_lsn; /* LSN of the change being handled (window rows reuse it) */
 
     /* streamed transaction being received */
     int in_stream;
@@ -275,6 +282,8 @@ static int on_relation(pg_source *src, const pgcdc_pgo_msg *m)
             return -1;
         }
     }
+    if (pgcdc_incr_is_signal_table(src->incr, t->schema, t->name))
+        src->signal_relid = t->relid;
     pgcdc_log_debug("source", "relation %u %s.%s: %d columns, %d key columns, %s", t->relid,
                     t->schema, t->name, t->ncols, t->nkeys,
                     t->captured ? "captured" : "not captured");
@@ -350,6 +359,15 @@ static int push_batch(pg_source *src)
     pgcdc_batch *b = src->batch;
     if (b->nrecords == 0 && !b->has_pos)
         return 0;
+    if (b->incr_state) {
+        /* a reconnect rewinds the incremental snapshot to what was pushed */
+        free(src->incr_pushed_state);
+        src->incr_pushed_state = strdup(b->incr_state);
+        if (!src->incr_pushed_state) {
+            snprintf(src->errstr, sizeof(src->errstr), "source: out of memory");
+            return -1;
+        }
+    }
     if (b->has_pos) {
         if (b->pos.end_lsn) {
             if (b->pos.end_lsn > src->pushed_done)
@@ -459,10 +477,25 @@ static void change_init(const pg_source *src, pgcdc_change *chg, char op, const 
     chg->commit_ts_us = src->commit_ts_us;
 }
 
+/* Emits one row of a closing incremental snapshot window inside the current
+ * transaction (the close watermark's), as the next change of it. */
+static int incr_emit(void *ctx, pgcdc_change *chg)
+{
+    pg_source *src = ctx;
+    src->index++;
+    chg->pos = (pgcdc_position){src->final_lsn, 0, src->index, src->cur_lsn, src->xid};
+    chg->commit_ts_us = pg_now_us() + PG_EPOCH_OFFSET_US;
+    chg->last_commit_lsn = src->last_commit_lsn;
+    if (encode(src, chg) != 0)
+        return -1;
+    set_pos(src, src->cur_lsn, 0);
+    return maybe_push(src);
+}
+
 static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
 {
     src->index++;
-    if (src->skip_txn || src->index <= src->skip_upto)
+    if (src->skip_txn)
         return 0;
     uint32_t relid;
     char op;
@@ -502,6 +535,15 @@ static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
                  "pgoutput: change for relation %u before its Relation message", relid);
         return -1;
     }
+    /* signals count even in the already pushed part of a transaction: the
+     * progress they cause is only recorded at its commit */
+    int window_closed = 0;
+    if (relid == src->signal_relid && src->incr)
+        window_closed = pgcdc_incr_on_signal_row(src->incr, op, op == 'd' ? bp : ap);
+    if (src->index <= src->skip_upto)
+        return 0;
+    if (relid == pgcdc_incr_window_relid(src->incr))
+        pgcdc_incr_on_stream_row(src->incr, src->xid, t, bp, ap);
     if (t->captured && !skip_op(src->cfg, op)) {
         if (ap && ap->ncols != t->ncols) {
             snprintf(src->errstr, sizeof(src->errstr),
@@ -517,6 +559,13 @@ static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
             return -1;
     }
     set_pos(src, lsn, 0);
+    if (window_closed) {
+        src->cur_lsn = lsn;
+        int rc = maybe_push(src);
+        if (rc == 0)
+            rc = pgcdc_incr_close_window(src->incr, incr_emit, src);
+        return rc;
+    }
     return maybe_push(src);
 }
 
@@ -526,6 +575,8 @@ static int on_truncate(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
     if (src->skip_txn || src->index <= src->skip_upto)
         return 0;
     for (uint32_t i = 0; i < m->u.truncate.nrels; i++) {
+        if (m->u.truncate.relids[i] == pgcdc_incr_window_relid(src->incr))
+            pgcdc_incr_on_truncate(src->incr, src->xid);
         const pgcdc_table *t = relcache_get(&src->rels, m->u.truncate.relids[i]);
         if (!t || !t->captured || skip_op(src->cfg, 't'))
             continue;
@@ -579,7 +630,19 @@ static int on_commit(pg_source *src, uint64_t commit_lsn, uint64_t end_lsn)
     }
     src->last_commit_lsn = end_lsn;
     src->in_txn = 0;
-    return maybe_push(src);
+    if (!src->incr)
+        return maybe_push(src);
+    pgcdc_incr_on_commit(src->incr);
+    char *state = pgcdc_incr_take_state(src->incr);
+    if (state) {
+        /* safe once everything up to this commit is acknowledged */
+        free(src->batch->incr_state);
+        src->batch->incr_state = state;
+    }
+    int rc = maybe_push(src);
+    if (rc == 0 && pgcdc_incr_want_chunk(src->incr))
+        rc = pgcdc_incr_start_chunk(src->incr, src->errstr, sizeof(src->errstr));
+    return rc;
 }
 
 static int dispatch(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn);
@@ -919,6 +982,7 @@ static void end_session(pg_source *src)
     /* unpushed records will be streamed again */
     pgcdc_batch_reset(src->batch);
     src->in_txn = src->in_stream = 0;
+    pgcdc_incr_rewind(src->incr, src->incr_pushed_state);
 }
 
 /*
@@ -1067,7 +1131,11 @@ static int stream_loop(pg_source *src)
             /* drained the socket: hand over what we have, then wait */
             if (periodic(src) != 0)
                 return -1;
-            int rc = push_batch(src);
+            int rc = 0;
+            if (!src->in_txn && !src->in_stream && pgcdc_incr_want_chunk(src->incr))
+                rc = pgcdc_incr_start_chunk(src->incr, src->errstr, sizeof(src->errstr));
+            if (rc == 0)
+                rc = push_batch(src);
             if (rc != 0)
                 return rc;
             if (send_status(src, 0) != 0)
@@ -1207,6 +1275,7 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     src->stop = stop;
     int rc = -1;
     pgcdc_offsets offsets;
+    memset(&offsets, 0, sizeof(offsets));
 
     exported_snapshot export;
     memset(&export, 0, sizeof(export));
@@ -1233,7 +1302,14 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     if (found && strcmp(offsets.slot, cfg->slot_name) != 0) {
         pgcdc_log_warn("source", "%s/offsets.json belongs to slot '%s', not '%s': ignoring it",
                        data_dir, offsets.slot, cfg->slot_name);
-        memset(&offsets, 0, sizeof(offsets));
+        pgcdc_offsets_clear(&offsets);
+    }
+    if (cfg->signal_data_collection) {
+        /* checked before a slot is made: a typo must not leave one behind */
+        src->incr = pgcdc_incr_new(cfg, &src->cat, src->filter, &src->enc, offsets.incremental,
+                                   src->errstr, sizeof(src->errstr));
+        if (!src->incr)
+            goto out;
     }
     int snapshot = snapshot_needed(src, &offsets, found && offsets.done_lsn + offsets.snapshot);
     if (snapshot < 0)
@@ -1248,8 +1324,10 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
         snapshot = 1; /* a slot made now is only consistent with a fresh copy */
     if (snapshot) {
         /* restart-safe: until the marker batch is acknowledged the file says
-         * "running", and an interrupted snapshot is taken again */
-        memset(&offsets, 0, sizeof(offsets));
+         * "running", and an interrupted snapshot is taken again; a fresh
+         * copy also makes an unfinished incremental snapshot moot */
+        pgcdc_offsets_clear(&offsets);
+        pgcdc_incr_rewind(src->incr, NULL);
         offsets.snapshot = PGCDC_SNAPSHOT_STATE_RUNNING;
     }
     if (pgcdc_debezium_init(&src->enc, cfg, src->cat.dbname, src->errstr, sizeof(src->errstr)) != 0)
@@ -1258,6 +1336,10 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     src->pushed_done = offsets.done_lsn;
     src->pushed_partial_commit = offsets.partial_commit_lsn;
     src->pushed_partial_index = offsets.partial_index;
+    if (offsets.incremental && !(src->incr_pushed_state = strdup(offsets.incremental))) {
+        snprintf(src->errstr, sizeof(src->errstr), "source: out of memory");
+        goto out;
+    }
     src->pipe = pgcdc_pipeline_new(cfg, data_dir, &offsets, src->errstr, sizeof(src->errstr));
     if (!src->pipe)
         goto out;
@@ -1323,8 +1405,7 @@ out:
             pgcdc_batch_reset(src->batch);
         if (src->batch) {
             /* an unpushed batch is just freed */
-            pgcdc_buf_free(&src->batch->data);
-            free(src->batch);
+            pgcdc_batch_free(src->batch);
             src->batch = NULL;
         }
         int pr = pgcdc_pipeline_close(src->pipe, perr, sizeof(perr));
@@ -1357,6 +1438,9 @@ out:
     pgcdc_pgo_parser_free(src->replay_parser);
     relcache_clear(&src->rels);
     pgcdc_spool_free(src->spool);
+    pgcdc_incr_free(src->incr);
+    free(src->incr_pushed_state);
+    pgcdc_offsets_clear(&offsets);
     if (src->enc_ready)
         pgcdc_debezium_free(&src->enc);
     pgcdc_filter_free(src->filter);

@@ -166,10 +166,10 @@ static int begin_snapshot_txn(PGconn *conn, const char *snapshot_name, char *err
     return r;
 }
 
-/* Builds a table description from the catalog, as seen by the snapshot. */
-static pgcdc_table *load_table(pgcdc_catalog *cat, pgcdc_debezium *enc, const pgcdc_filter *filter,
-                               uint32_t relid, const char *schema, const char *name, char *errstr,
-                               size_t errstr_size)
+pgcdc_table *pgcdc_snapshot_load_table(pgcdc_catalog *cat, pgcdc_debezium *enc,
+                                       const pgcdc_filter *filter, uint32_t relid,
+                                       const char *schema, const char *name, char *errstr,
+                                       size_t errstr_size)
 {
     char srelid[16];
     snprintf(srelid, sizeof(srelid), "%u", relid);
@@ -703,9 +703,9 @@ int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_
             const char *schema = PQgetvalue(res, i, 1), *name = PQgetvalue(res, i, 2);
             if (!pgcdc_filter_table(filter, schema, name))
                 continue;
-            pgcdc_table *t =
-                load_table(cat, enc, filter, (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10),
-                           schema, name, errstr, errstr_size);
+            pgcdc_table *t = pgcdc_snapshot_load_table(
+                cat, enc, filter, (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10), schema, name,
+                errstr, errstr_size);
             if (!t)
                 goto out;
             tables[ntables++] = t;
@@ -723,9 +723,9 @@ int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_
         const char *schema = PQgetvalue(res, i, 1), *name = PQgetvalue(res, i, 2);
         if (!pgcdc_filter_table(filter, schema, name))
             continue;
-        pgcdc_table *t =
-            load_table(cat, enc, filter, (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10), schema,
-                       name, errstr, errstr_size);
+        pgcdc_table *t = pgcdc_snapshot_load_table(
+            cat, enc, filter, (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10), schema, name,
+            errstr, errstr_size);
         if (!t)
             goto out;
         tables[ntables++] = t;

@@ -52,6 +52,18 @@ int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_
                        size_t errstr_size);
 
 /*
+ * Builds the description of table relid (schema.name) from the catalog, as
+ * the transaction open on cat sees it: columns in attnum order (generated
+ * ones left out, as pgoutput does), types resolved, filters applied, encoder
+ * fragments prepared. The caller owns the result (pgcdc_table_clear + free).
+ * Returns NULL with errstr.
+ */
+pgcdc_table *pgcdc_snapshot_load_table(pgcdc_catalog *cat, pgcdc_debezium *enc,
+                                       const pgcdc_filter *filter, uint32_t relid,
+                                       const char *schema, const char *name, char *errstr,
+                                       size_t errstr_size);
+
+/*
  * Splits one COPY ... TO STDOUT text-format row (without or with its
  * trailing newline) into ncols values, unescaping into `scratch` (reset
  * first). NULL fields (\N) get kind 'n'; others 't'. Returns 0, or -1 with

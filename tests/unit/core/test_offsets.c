@@ -248,6 +248,34 @@ static void test_malformed(void)
     remove_offsets_file();
 }
 
+/* The incremental snapshot's progress is kept as a JSON object, verbatim. */
+static void test_incremental_round_trip(void)
+{
+    pgcdc_offsets o, back;
+    memset(&o, 0, sizeof(o));
+    snprintf(o.slot, sizeof(o.slot), "s1");
+    o.done_lsn = 42;
+    o.incremental = strdup("{\"tables\":[{\"table\":\"public.t\",\"filter\":null}],"
+                           "\"last_key\":[\"7\"]}");
+    CHECK_INT(pgcdc_offsets_store(dir, &o, err, sizeof(err)), 0);
+    CHECK_INT(pgcdc_offsets_load(dir, &back, err, sizeof(err)), 1);
+    CHECK(back.done_lsn == 42);
+    CHECK_STR(back.incremental,
+              "{\"tables\":[{\"table\":\"public.t\",\"filter\":null}],\"last_key\":[\"7\"]}");
+    pgcdc_offsets_clear(&back);
+    CHECK(back.incremental == NULL && back.done_lsn == 0);
+    pgcdc_offsets_clear(&o);
+    /* absent means none; a non-object is malformed */
+    write_offsets_file("{\"slot\":\"s1\",\"done_lsn\":\"1\"}");
+    CHECK_INT(pgcdc_offsets_load(dir, &back, err, sizeof(err)), 1);
+    CHECK(back.incremental == NULL);
+    write_offsets_file("{\"slot\":\"s1\",\"incremental\":[1]}");
+    CHECK_INT(pgcdc_offsets_load(dir, &back, err, sizeof(err)), -1);
+    CHECK(contains(err, "incremental"));
+    pgcdc_offsets_clear(&back);
+    remove_offsets_file();
+}
+
 static void test_store_error(void)
 {
     pgcdc_offsets o;
@@ -273,6 +301,7 @@ int main(void)
     TEST_RUN(test_round_trip);
     TEST_RUN(test_load_integers_and_missing_fields);
     TEST_RUN(test_malformed);
+    TEST_RUN(test_incremental_round_trip);
     TEST_RUN(test_store_error);
     remove_offsets_file();
     rmdir(dir);
