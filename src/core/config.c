@@ -305,6 +305,7 @@ cleanup:
 #define G_SIG "Signals and incremental snapshots"
 #define G_EVT "Events"
 #define G_PIPE "Pipeline"
+#define G_KAFKA "Kafka sink"
 #define G_SINK "Sinks"
 #define G_PROC "Process"
 
@@ -497,12 +498,42 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
     /* Sinks */
     {"sink.type", PGCDC_CFG_LIST, "file", NULL, OFF(sink_types),
      "pgcdc: where events go, comma-separated: `file` (one JSON-lines file per topic under "
-     "`data.dir`), `stdout`.",
+     "`data.dir`), `stdout`, `kafka` (see the Kafka sink keys).",
      NULL, G_SINK, 0, 0, check_sinks},
     {"sink.file.fsync", PGCDC_CFG_BOOL, "true", NULL, OFF(file_fsync),
      "pgcdc: fsync sink files before the slot position is confirmed to the server, so no "
      "acknowledged change is lost on a crash.",
      NULL, G_SINK, 0, 0, NULL},
+
+    /* Kafka sink */
+    {"bootstrap.servers", PGCDC_CFG_STRING, NULL, NULL, OFF(kafka_bootstrap),
+     "Kafka brokers (`host:port,...`) for `sink.type: kafka`; the Kafka Connect worker setting "
+     "of the same name. Any librdkafka producer property can be given as `kafka.<property>` "
+     "(e.g. `kafka.security.protocol: SASL_SSL`, `kafka.sasl.username`, `kafka.ssl.ca.location`), "
+     "and Kafka Connect's `producer.override.<property>` / `producer.<property>` are passed the "
+     "same way. pgcdc always produces idempotently with `acks=all`.",
+     "kafka.bootstrap.servers", G_KAFKA, 0, 0, NULL},
+    {"security.protocol", PGCDC_CFG_STRING, NULL, NULL, OFF(kafka_security_protocol),
+     "Kafka Connect worker setting: `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.", NULL,
+     G_KAFKA, 0, 0, NULL},
+    {"sasl.mechanism", PGCDC_CFG_STRING, NULL, NULL, OFF(kafka_sasl_mechanism),
+     "Kafka Connect worker setting: `PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`, ...", NULL, G_KAFKA,
+     0, 0, NULL},
+    {"sasl.jaas.config", PGCDC_CFG_SECRET, NULL, NULL, OFF(kafka_sasl_jaas),
+     "Kafka Connect worker setting, e.g. `org.apache.kafka.common.security.plain.PlainLoginModule "
+     "required username=\"u\" password=\"p\";`: the username and password are used.",
+     NULL, G_KAFKA, 0, 0, NULL},
+    {"topic.creation.enable", PGCDC_CFG_BOOL, "true", NULL, OFF(kafka_topic_create),
+     "Create missing topics (with the partitions and replication factor below); when false, a "
+     "missing topic is an error and nothing is acknowledged.",
+     NULL, G_KAFKA, 0, 0, NULL},
+    {"topic.creation.default.partitions", PGCDC_CFG_INT, "-1", NULL, OFF(kafka_partitions),
+     "Partitions of topics pgcdc creates; -1: the broker's `num.partitions`.", NULL, G_KAFKA, -1,
+     100000, NULL},
+    {"topic.creation.default.replication.factor", PGCDC_CFG_INT, "-1", NULL, OFF(kafka_replication),
+     "Replication factor of topics pgcdc creates; -1: the broker's "
+     "`default.replication.factor`.",
+     NULL, G_KAFKA, -1, 1000, NULL},
 
     /* Process */
     {"name", PGCDC_CFG_STRING, "pgcdc", NULL, OFF(name),
@@ -522,8 +553,8 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
 
 const size_t pgcdc_cfg_nkeys = sizeof(pgcdc_cfg_keys) / sizeof(pgcdc_cfg_keys[0]);
 
-static const char *const group_order[] = {G_CONN, G_REPL, G_FILT, G_SIG,
-                                          G_EVT,  G_PIPE, G_SINK, G_PROC};
+static const char *const group_order[] = {G_CONN, G_REPL, G_FILT,  G_SIG, G_EVT,
+                                          G_PIPE, G_SINK, G_KAFKA, G_PROC};
 
 /* ------------------------------------------------------------------------ */
 /* lookup and suggestions                                                    */
@@ -1027,6 +1058,11 @@ void pgcdc_config_init(pgcdc_config *cfg)
 
 void pgcdc_config_free(pgcdc_config *cfg)
 {
+    for (int i = 0; i < cfg->nkafka_props * 2; i++) {
+        explicit_bzero(cfg->kafka_props[i], strlen(cfg->kafka_props[i]));
+        free(cfg->kafka_props[i]);
+    }
+    free(cfg->kafka_props);
     for (size_t i = 0; i < pgcdc_cfg_nkeys; i++) {
         const pgcdc_cfg_key *k = &pgcdc_cfg_keys[i];
         if (is_string_type(k->type))
@@ -1250,6 +1286,59 @@ void pgcdc_config_dump(const pgcdc_config *cfg, pgcdc_buf *out)
             value_text(cfg, k, out);
         pgcdc_buf_putc(out, '\n');
     }
+    for (int i = 0; i < cfg->nkafka_props; i++)
+        pgcdc_buf_printf(out, "kafka.%s=%s\n", cfg->kafka_props[2 * i],
+                         pgcdc_config_passthrough_secret(cfg->kafka_props[2 * i])
+                             ? "***"
+                             : cfg->kafka_props[2 * i + 1]);
+}
+
+int pgcdc_config_passthrough_secret(const char *prop)
+{
+    return strstr(prop, "password") || strstr(prop, "secret") || strstr(prop, "jaas") ||
+           strstr(prop, ".key") || strstr(prop, "token");
+}
+
+/* The prefixes under which producer properties reach librdkafka as they are. */
+static const char *const passthrough_prefixes[] = {"kafka.", "producer.override.", "producer."};
+
+const char *pgcdc_config_passthrough_name(const char *key)
+{
+    for (size_t i = 0; i < sizeof(passthrough_prefixes) / sizeof(passthrough_prefixes[0]); i++) {
+        size_t n = strlen(passthrough_prefixes[i]);
+        if (!strncmp(key, passthrough_prefixes[i], n) && key[n])
+            return key + n;
+    }
+    return NULL;
+}
+
+int pgcdc_config_passthrough_set(pgcdc_config *cfg, const char *key, const char *value,
+                                 char *errstr, size_t errstr_size)
+{
+    const char *prop = pgcdc_config_passthrough_name(key);
+    if (!prop)
+        return -1;
+    for (int i = 0; i < cfg->nkafka_props; i++)
+        if (!strcmp(cfg->kafka_props[2 * i], prop)) {
+            errf(errstr, errstr_size, "%s: the Kafka property %s is given twice", key, prop);
+            return -1;
+        }
+    char **n = realloc(cfg->kafka_props, (size_t)(cfg->nkafka_props + 1) * 2 * sizeof(char *));
+    if (!n) {
+        errf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    cfg->kafka_props = n;
+    n[2 * cfg->nkafka_props] = strdup(prop);
+    n[2 * cfg->nkafka_props + 1] = strdup(value ? value : "");
+    if (!n[2 * cfg->nkafka_props] || !n[2 * cfg->nkafka_props + 1]) {
+        free(n[2 * cfg->nkafka_props]);
+        free(n[2 * cfg->nkafka_props + 1]);
+        errf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    cfg->nkafka_props++;
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */

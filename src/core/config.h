@@ -114,6 +114,18 @@ typedef struct pgcdc_config {
     char *sink_types; /* comma-separated: file, stdout */
     int file_fsync;   /* sink.file.fsync */
 
+    /* kafka sink */
+    char *kafka_bootstrap;
+    char *kafka_security_protocol;
+    char *kafka_sasl_mechanism;
+    char *kafka_sasl_jaas; /* secret */
+    int kafka_topic_create;
+    int kafka_partitions;  /* -1: broker default */
+    int kafka_replication; /* -1: broker default */
+    char **kafka_props;    /* librdkafka properties given through kafka.* / producer.*: name,
+                              value pairs */
+    int nkafka_props;
+
     /* process */
     char *data_dir;
     char *log_level;
@@ -183,6 +195,17 @@ void pgcdc_config_conninfo(const pgcdc_config *cfg, int replication, pgcdc_buf *
 
 /* Appends "user@host:port/db" for logs (never the password). */
 void pgcdc_config_describe_conn(const pgcdc_config *cfg, pgcdc_buf *out);
+
+/* Keys under kafka., producer.override. and producer. are librdkafka
+ * properties passed through as they are: returns the property name, or NULL
+ * when key has none of these prefixes. */
+const char *pgcdc_config_passthrough_name(const char *key);
+/* Records a passed-through property. Returns 0, or -1 with errstr (given
+ * twice, out of memory). */
+int pgcdc_config_passthrough_set(pgcdc_config *cfg, const char *key, const char *value,
+                                 char *errstr, size_t errstr_size);
+/* Whether a passed-through property holds a secret (masked in dumps). */
+int pgcdc_config_passthrough_secret(const char *prop);
 
 /* Writes docs/CONFIG.md (Markdown) from the table. */
 void pgcdc_config_write_docs(FILE *out);

@@ -282,8 +282,8 @@ static void test_set_errors(void)
               -1);
     CHECK_HAS(err, "config: value.converter: invalid value 'io.confluent.connect.avro.");
     CHECK_HAS(err, "org.apache.kafka.connect.json.JsonConverter");
-    CHECK_INT(pgcdc_config_set(&cfg, "sink.type", "file,kafka", err, sizeof(err)), -1);
-    CHECK_STR(err, "config: sink.type: unknown sink 'kafka' (known sinks: file, stdout)");
+    CHECK_INT(pgcdc_config_set(&cfg, "sink.type", "file,kafak", err, sizeof(err)), -1);
+    CHECK_STR(err, "config: sink.type: unknown sink 'kafak' (known sinks: file, kafka, stdout)");
     CHECK_INT(pgcdc_config_set(&cfg, "sink.type", "file,file", err, sizeof(err)), -1);
     CHECK_INT(pgcdc_config_set(&cfg, "sink.type", "", err, sizeof(err)), -1);
     CHECK_INT(pgcdc_config_set(&cfg, "slot.name", "My-Slot", err, sizeof(err)), -1);
@@ -601,6 +601,38 @@ static void test_secret_masking(void)
     pgcdc_config_free(&cfg);
 }
 
+/* kafka.* / producer.override.* / producer.* reach librdkafka as they are. */
+static void test_kafka_passthrough(void)
+{
+    pgcdc_config cfg;
+    pgcdc_buf b = PGCDC_BUF_INIT;
+    CHECK_INT(load(&cfg, "topic.prefix: a\nsink.type: kafka\nbootstrap.servers: k:9092\n"
+                         "kafka:\n  security.protocol: SASL_PLAINTEXT\n  sasl.password: hunter2\n"
+                         "producer.override.linger.ms: 20\n"),
+              0);
+    CHECK_STR(cfg.kafka_bootstrap, "k:9092");
+    CHECK_INT(cfg.nkafka_props, 3);
+    CHECK_STR(cfg.kafka_props[0], "security.protocol");
+    CHECK_STR(cfg.kafka_props[1], "SASL_PLAINTEXT");
+    CHECK_STR(cfg.kafka_props[4], "linger.ms");
+    CHECK_STR(cfg.kafka_props[5], "20");
+    pgcdc_config_dump(&cfg, &b);
+    CHECK_HAS(b.data, "kafka.sasl.password=***\n");
+    CHECK_HAS(b.data, "kafka.security.protocol=SASL_PLAINTEXT\n");
+    CHECK(!contains(b.data, "hunter2"));
+    pgcdc_buf_free(&b);
+    pgcdc_config_free(&cfg);
+    /* Kafka Connect's worker-style JSON, and the alias */
+    CHECK_INT(load(&cfg, "{\"topic.prefix\":\"a\",\"kafka.bootstrap.servers\":\"x:1\","
+                         "\"producer.compression.type\":\"zstd\"}"),
+              0);
+    CHECK_STR(cfg.kafka_bootstrap, "x:1");
+    CHECK_STR(cfg.kafka_props[0], "compression.type");
+    pgcdc_config_free(&cfg);
+    load_fails("topic.prefix: a\nkafka.acks: 1\nproducer.acks: all\n");
+    CHECK_HAS(err, "acks is given twice");
+}
+
 static void test_files(void)
 {
     pgcdc_config cfg;
@@ -771,6 +803,7 @@ static void test_docs(void)
 int main(void)
 {
     TEST_RUN(test_defaults);
+    TEST_RUN(test_kafka_passthrough);
     TEST_RUN(test_table_sane);
     TEST_RUN(test_set_types);
     TEST_RUN(test_set_errors);
