@@ -254,6 +254,28 @@ cleanup:
     return rc;
 }
 
+static int check_key_columns_entry(void *ctx, const char *table_re, const char *const *cols,
+                                   int ncols, char *errstr, size_t errstr_size)
+{
+    (void)ctx;
+    (void)cols;
+    (void)ncols;
+    regex_t re;
+    char msg[128];
+    if (pgcdc_regex_full_compile(&re, table_re, msg, sizeof(msg)) != 0) {
+        errf(errstr, errstr_size, "invalid regular expression '%s' (%s)", table_re, msg);
+        return -1;
+    }
+    regfree(&re);
+    return 0;
+}
+
+static int check_key_columns(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    return pgcdc_key_columns_parse(value, check_key_columns_entry, NULL, errstr, n);
+}
+
 static int check_sinks(const char *key, const char *value, char *errstr, size_t n)
 {
     (void)key;
@@ -423,6 +445,13 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "Columns to drop from events, as `schema.table.column`." REGEX_DOC_TAIL, "column.blacklist",
      G_FILT, 0, 0, check_regex_list},
 
+    {"message.key.columns", PGCDC_CFG_STRING, NULL, NULL, OFF(message_key_columns),
+     "Event keys for chosen tables instead of the primary key: "
+     "`<schema.table regex>:<column>[,<column>...]`, entries separated by `;`, e.g. "
+     "`public.orders:customer_id,order_no;public.log.*:id`. Also gives tables without a "
+     "primary key a key.",
+     NULL, G_FILT, 0, 0, check_key_columns},
+
     /* Signals and incremental snapshots */
     {"signal.data.collection", PGCDC_CFG_STRING, NULL, NULL, OFF(signal_data_collection),
      "Debezium's signal table, as `schema.table`: columns `id` (text, primary key), `type` "
@@ -496,9 +525,11 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "Maximum number of events handed to the sinks in one batch.", NULL, G_PIPE, 1, INT_MAX, NULL},
 
     /* Sinks */
-    {"sink.type", PGCDC_CFG_LIST, "file", NULL, OFF(sink_types),
+    {"sink.type", PGCDC_CFG_LIST, NULL, NULL, OFF(sink_types),
      "pgcdc: where events go, comma-separated: `file` (one JSON-lines file per topic under "
-     "`data.dir`), `stdout`, `kafka` (see the Kafka sink keys).",
+     "`data.dir`), `stdout`, `kafka` (see the Kafka sink keys). Unset: `kafka` when "
+     "`bootstrap.servers` is given (a connector JSON with Kafka Connect's worker settings), "
+     "else `file`.",
      NULL, G_SINK, 0, 0, check_sinks},
     {"sink.file.fsync", PGCDC_CFG_BOOL, "true", NULL, OFF(file_fsync),
      "pgcdc: fsync sink files before the slot position is confirmed to the server, so no "
@@ -1291,6 +1322,13 @@ void pgcdc_config_dump(const pgcdc_config *cfg, pgcdc_buf *out)
                          pgcdc_config_passthrough_secret(cfg->kafka_props[2 * i])
                              ? "***"
                              : cfg->kafka_props[2 * i + 1]);
+}
+
+const char *pgcdc_config_sink_types(const pgcdc_config *cfg)
+{
+    if (cfg->sink_types && *cfg->sink_types)
+        return cfg->sink_types;
+    return cfg->kafka_bootstrap && *cfg->kafka_bootstrap ? "kafka" : "file";
 }
 
 int pgcdc_config_passthrough_secret(const char *prop)

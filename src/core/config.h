@@ -88,6 +88,7 @@ typedef struct pgcdc_config {
     char *table_exclude;
     char *column_include;
     char *column_exclude;
+    char *message_key_columns; /* Debezium's table-regex:col,...;... key override */
 
     /* events */
     pgcdc_snapshot_mode snapshot_mode;
@@ -195,6 +196,10 @@ void pgcdc_config_conninfo(const pgcdc_config *cfg, int replication, pgcdc_buf *
 
 /* Appends "user@host:port/db" for logs (never the password). */
 void pgcdc_config_describe_conn(const pgcdc_config *cfg, pgcdc_buf *out);
+
+/* The sinks in effect: sink.type, or by default kafka when bootstrap.servers
+ * is set and file otherwise. */
+const char *pgcdc_config_sink_types(const pgcdc_config *cfg);
 
 /* Keys under kafka., producer.override. and producer. are librdkafka
  * properties passed through as they are: returns the property name, or NULL

@@ -14,8 +14,17 @@ typedef struct re_list {
     int present; /* the key was set (an empty include list is "not set") */
 } re_list;
 
+/* One message.key.columns entry: tables matching re get these key columns. */
+typedef struct key_override {
+    regex_t re;
+    char **cols;
+    int ncols;
+} key_override;
+
 struct pgcdc_filter {
     re_list schema_in, schema_ex, table_in, table_ex, column_in, column_ex;
+    key_override *keys;
+    int nkeys;
 };
 
 /* Whether parentheses outside bracket expressions and escapes balance. */
@@ -113,6 +122,128 @@ static int matches(const re_list *list, const char *s)
     return 0;
 }
 
+int pgcdc_key_columns_parse(const char *text, pgcdc_key_columns_fn fn, void *ctx, char *errstr,
+                            size_t errstr_size)
+{
+    pgcdc_buf entry = PGCDC_BUF_INIT, col = PGCDC_BUF_INIT;
+    int rc = 0;
+    for (const char *p = text; p && *p && rc == 0;) {
+        const char *semi = strchr(p, ';');
+        size_t len = semi ? (size_t)(semi - p) : strlen(p);
+        pgcdc_buf_reset(&entry);
+        pgcdc_buf_append(&entry, p, len);
+        p = semi ? semi + 1 : p + len;
+        char *e = entry.data;
+        while (*e == ' ')
+            e++;
+        if (!*e)
+            continue;
+        char *colon = strrchr(e, ':');
+        if (!colon || colon == e || !colon[1]) {
+            snprintf(errstr, errstr_size,
+                     "entry '%s' is not <schema.table regex>:<column>[,<column>...]", e);
+            rc = -1;
+            break;
+        }
+        *colon = 0;
+        char *cols = colon + 1;
+        int n = 0;
+        const char *names[64];
+        char *save = NULL;
+        for (char *c = strtok_r(cols, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+            while (*c == ' ')
+                c++;
+            size_t cl = strlen(c);
+            while (cl && c[cl - 1] == ' ')
+                c[--cl] = 0;
+            if (!cl)
+                continue;
+            if (n == 64) {
+                snprintf(errstr, errstr_size, "entry for '%s' lists more than 64 columns", e);
+                rc = -1;
+                break;
+            }
+            names[n++] = c;
+        }
+        if (rc == 0 && n == 0) {
+            snprintf(errstr, errstr_size, "entry for '%s' names no column", e);
+            rc = -1;
+        }
+        if (rc == 0)
+            rc = fn(ctx, e, names, n, errstr, errstr_size);
+    }
+    pgcdc_buf_free(&entry);
+    pgcdc_buf_free(&col);
+    return rc;
+}
+
+static int add_key_override(void *ctx, const char *table_re, const char *const *cols, int ncols,
+                            char *errstr, size_t errstr_size)
+{
+    pgcdc_filter *f = ctx;
+    key_override *k = realloc(f->keys, (size_t)(f->nkeys + 1) * sizeof(*k));
+    if (!k) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    f->keys = k;
+    k = &f->keys[f->nkeys];
+    memset(k, 0, sizeof(*k));
+    char msg[128];
+    if (pgcdc_regex_full_compile(&k->re, table_re, msg, sizeof(msg)) != 0) {
+        snprintf(errstr, errstr_size, "invalid regular expression '%s': %s", table_re, msg);
+        return -1;
+    }
+    f->nkeys++;
+    k->cols = calloc((size_t)ncols, sizeof(char *));
+    if (!k->cols) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < ncols; i++) {
+        if (!(k->cols[i] = strdup(cols[i]))) {
+            snprintf(errstr, errstr_size, "out of memory");
+            return -1;
+        }
+        k->ncols++;
+    }
+    return 0;
+}
+
+int pgcdc_filter_key_columns(const pgcdc_filter *f, pgcdc_table *table, char *errstr,
+                             size_t errstr_size)
+{
+    char name[512];
+    snprintf(name, sizeof(name), "%s.%s", table->schema, table->name);
+    for (int i = 0; i < f->nkeys; i++) {
+        const key_override *k = &f->keys[i];
+        if (regexec(&k->re, name, 0, NULL, 0) != 0)
+            continue;
+        for (int j = 0; j < k->ncols; j++) {
+            int found = 0;
+            for (int c = 0; c < table->ncols; c++)
+                found |= !strcmp(table->cols[c].name, k->cols[j]);
+            if (!found) {
+                snprintf(errstr, errstr_size,
+                         "message.key.columns: table %s has no column '%s' (columns are named as "
+                         "in PostgreSQL, case-sensitive)",
+                         name, k->cols[j]);
+                return -1;
+            }
+        }
+        table->nkeys = 0;
+        for (int c = 0; c < table->ncols; c++) {
+            table->cols[c].is_key = 0;
+            for (int j = 0; j < k->ncols; j++)
+                if (!strcmp(table->cols[c].name, k->cols[j]))
+                    table->cols[c].is_key = 1;
+            table->nkeys += table->cols[c].is_key;
+        }
+        return 0;
+    }
+    return 0;
+}
+
 pgcdc_filter *pgcdc_filter_new(const pgcdc_config *cfg, char *errstr, size_t errstr_size)
 {
     pgcdc_filter *f = calloc(1, sizeof(*f));
@@ -133,6 +264,14 @@ pgcdc_filter *pgcdc_filter_new(const pgcdc_config *cfg, char *errstr, size_t err
         pgcdc_filter_free(f);
         return NULL;
     }
+    char msg[384];
+    if (cfg->message_key_columns &&
+        pgcdc_key_columns_parse(cfg->message_key_columns, add_key_override, f, msg, sizeof(msg)) !=
+            0) {
+        snprintf(errstr, errstr_size, "config: message.key.columns: %s", msg);
+        pgcdc_filter_free(f);
+        return NULL;
+    }
     return f;
 }
 
@@ -146,6 +285,13 @@ void pgcdc_filter_free(pgcdc_filter *f)
     free_list(&f->table_ex);
     free_list(&f->column_in);
     free_list(&f->column_ex);
+    for (int i = 0; i < f->nkeys; i++) {
+        regfree(&f->keys[i].re);
+        for (int j = 0; j < f->keys[i].ncols; j++)
+            free(f->keys[i].cols[j]);
+        free(f->keys[i].cols);
+    }
+    free(f->keys);
     free(f);
 }
 

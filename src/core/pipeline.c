@@ -334,7 +334,7 @@ pgcdc_pipeline *pgcdc_pipeline_new(const pgcdc_config *cfg, const char *data_dir
     pipe->offsets_dirty = 1; /* record the starting state (e.g. a snapshot begins) at once */
     atomic_store(&pipe->confirmed_lsn, start->done_lsn);
     pipe->data_dir = strdup(data_dir);
-    types = strdup(cfg->sink_types && *cfg->sink_types ? cfg->sink_types : "file");
+    types = strdup(pgcdc_config_sink_types(cfg));
     if (!pipe->data_dir || !types)
         goto oom;
 

@@ -276,6 +276,10 @@ static int on_relation(pg_source *src, const pgcdc_pgo_msg *m)
             table_free(t);
             return catalog_failure(src);
         }
+        if (pgcdc_filter_key_columns(src->filter, t, src->errstr, sizeof(src->errstr)) != 0) {
+            table_free(t);
+            return -1;
+        }
         /* a key column filtered out of the value still belongs to the key */
         if (pgcdc_debezium_table_prepare(&src->enc, t, src->errstr, sizeof(src->errstr)) != 0) {
             table_free(t);

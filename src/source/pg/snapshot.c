@@ -212,6 +212,7 @@ pgcdc_table *pgcdc_snapshot_load_table(pgcdc_catalog *cat, pgcdc_debezium *enc,
     PQclear(res);
     res = NULL;
     if (pgcdc_catalog_table_info(cat, t, errstr, errstr_size) != 0 ||
+        pgcdc_filter_key_columns(filter, t, errstr, errstr_size) != 0 ||
         pgcdc_debezium_table_prepare(enc, t, errstr, errstr_size) != 0)
         goto fail;
     return t;

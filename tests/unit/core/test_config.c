@@ -107,7 +107,8 @@ static void test_defaults(void)
     CHECK_STR(cfg.value_converter, "org.apache.kafka.connect.json.JsonConverter");
     CHECK_INT(cfg.queue_max_bytes, 67108864);
     CHECK_INT(cfg.batch_max_events, 2048);
-    CHECK_STR(cfg.sink_types, "file");
+    CHECK(cfg.sink_types == NULL);
+    CHECK_STR(pgcdc_config_sink_types(&cfg), "file");
     CHECK_INT(cfg.file_fsync, 1);
     CHECK_STR(cfg.data_dir, "./pgcdc-data");
     CHECK_STR(cfg.log_level, "info");
@@ -300,7 +301,7 @@ static void test_set_errors(void)
     /* failed sets leave the old value */
     CHECK_INT(cfg.db_port, 5432);
     CHECK_STR(cfg.plugin_name, "pgoutput");
-    CHECK_STR(cfg.sink_types, "file");
+    CHECK(cfg.sink_types == NULL);
 
     /* control characters are not echoed raw */
     CHECK_INT(pgcdc_config_set(&cfg, "database.port", "1\n2", err, sizeof(err)), -1);
@@ -627,6 +628,7 @@ static void test_kafka_passthrough(void)
                          "\"producer.compression.type\":\"zstd\"}"),
               0);
     CHECK_STR(cfg.kafka_bootstrap, "x:1");
+    CHECK_STR(pgcdc_config_sink_types(&cfg), "kafka");
     CHECK_STR(cfg.kafka_props[0], "compression.type");
     pgcdc_config_free(&cfg);
     load_fails("topic.prefix: a\nkafka.acks: 1\nproducer.acks: all\n");

@@ -54,6 +54,56 @@ static void test_no_lists(void)
     pgcdc_filter_free(NULL); /* no-op */
 }
 
+/* message.key.columns replaces the primary key of matching tables. */
+static void test_key_columns(void)
+{
+    pgcdc_config cfg;
+    pgcdc_filter *f = make(&cfg, "message.key.columns", "public.orders:b, c ;public\\.log.*:a",
+                           NULL, NULL, NULL, NULL);
+    CHECK(f != NULL);
+    if (f) {
+        char n_a[] = "a", n_b[] = "b", n_c[] = "c", sch[] = "public", tbl[] = "orders";
+        pgcdc_column cols[3];
+        memset(cols, 0, sizeof(cols));
+        cols[0].name = n_a;
+        cols[0].is_key = 1;
+        cols[1].name = n_b;
+        cols[2].name = n_c;
+        pgcdc_table t;
+        memset(&t, 0, sizeof(t));
+        t.schema = sch;
+        t.name = tbl;
+        t.cols = cols;
+        t.ncols = 3;
+        t.nkeys = 1;
+        CHECK_INT(pgcdc_filter_key_columns(f, &t, err, sizeof(err)), 0);
+        CHECK_INT(t.nkeys, 2);
+        CHECK(!cols[0].is_key && cols[1].is_key && cols[2].is_key);
+        char tbl2[] = "logs";
+        t.name = tbl2;
+        CHECK_INT(pgcdc_filter_key_columns(f, &t, err, sizeof(err)), 0);
+        CHECK(cols[0].is_key && !cols[1].is_key && t.nkeys == 1);
+        char tbl3[] = "other";
+        t.name = tbl3;
+        cols[1].is_key = 1;
+        CHECK_INT(pgcdc_filter_key_columns(f, &t, err, sizeof(err)), 0);
+        CHECK(cols[1].is_key); /* untouched */
+        cols[2].name = n_a;
+        cols[1].name = n_a;
+        t.name = tbl;
+        CHECK_INT(pgcdc_filter_key_columns(f, &t, err, sizeof(err)), -1);
+        CHECK(strstr(err, "has no column 'b'") != NULL);
+    }
+    pgcdc_filter_free(f);
+    pgcdc_config_free(&cfg);
+    pgcdc_config_init(&cfg);
+    CHECK_INT(pgcdc_config_set(&cfg, "message.key.columns", "public.t", err, sizeof(err)), -1);
+    CHECK(strstr(err, "not <schema.table regex>:<column>") != NULL);
+    CHECK_INT(pgcdc_config_set(&cfg, "message.key.columns", "bad(:a", err, sizeof(err)), -1);
+    CHECK(strstr(err, "invalid regular expression 'bad('") != NULL);
+    pgcdc_config_free(&cfg);
+}
+
 static void test_schema_lists(void)
 {
     pgcdc_config cfg;
@@ -304,6 +354,7 @@ int main(void)
 {
     TEST_RUN(test_no_lists);
     TEST_RUN(test_schema_lists);
+    TEST_RUN(test_key_columns);
     TEST_RUN(test_table_lists);
     TEST_RUN(test_column_lists);
     TEST_RUN(test_escaped_comma);
