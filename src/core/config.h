@@ -99,7 +99,7 @@ typedef struct pgcdc_config {
     int value_schemas; /* value.converter.schemas.enable */
     char *key_converter;
     char *value_converter;
-    int include_schema_changes; /* accepted for Debezium compatibility; no effect */
+    int schema_changes; /* DDL events through pgcdc's event trigger */
 
     /* pipeline */
     long long queue_max_bytes; /* bound on encoded bytes waiting for sinks */
