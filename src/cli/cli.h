@@ -10,6 +10,7 @@
 int pgcdc_cli_run(int argc, char **argv);
 int pgcdc_cli_check(int argc, char **argv);
 int pgcdc_cli_slots(int argc, char **argv);
+int pgcdc_cli_ddl_sql(int argc, char **argv);
 
 /*
  * Shared option parsing: --config FILE (required unless allow_no_config),

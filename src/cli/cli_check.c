@@ -12,6 +12,7 @@
 #include "core/filter.h"
 #include "core/offsets.h"
 #include "source/pg/catalog.h"
+#include "source/pg/ddl.h"
 #include "source/pg/pg_source.h"
 
 static const char check_usage[] =
@@ -19,8 +20,9 @@ static const char check_usage[] =
     "\n"
     "Validates FILE, connects to PostgreSQL and reports: server version and the\n"
     "pgoutput protocol pgcdc would use, wal_level, the user's privileges, free\n"
-    "replication slots and WAL senders, the publication and slot, the tables that\n"
-    "would be captured and those without a primary key or replica identity.\n"
+    "replication slots and WAL senders, the publication and slot, the DDL event\n"
+    "trigger (schema.changes), the tables that would be captured and those\n"
+    "without a primary key or replica identity.\n"
     "Exits 0 when pgcdc can run, 1 otherwise.\n";
 
 static const char slots_usage[] =
@@ -41,6 +43,59 @@ static int query_print(PGconn *conn, const char *sql, PGresult **out)
     }
     *out = res;
     return 0;
+}
+
+/* The schema.changes line(s); returns the number of problems found. */
+static int check_schema_changes(const pgcdc_config *cfg, pgcdc_catalog *cat)
+{
+    pgcdc_ddl_status st;
+    char err[512];
+    int installed;
+
+    if (cfg->schema_changes && cat->server_version < PGCDC_DDL_MIN_SERVER) {
+        printf("schema changes: PROBLEM: schema.changes=true needs PostgreSQL 14 or newer "
+               "(pgoutput passes logical decoding messages on from 14)\n");
+        return 1;
+    }
+    if (pgcdc_ddl_status_read(cat->conn, &st, err, sizeof(err)) != 0) {
+        printf("schema changes: %s: %s\n", cfg->schema_changes ? "PROBLEM" : "cannot check", err);
+        return cfg->schema_changes ? 1 : 0;
+    }
+    installed = st.function_exists || st.on_command_end || st.on_sql_drop;
+    if (!cfg->schema_changes) {
+        if (installed)
+            printf("schema changes: off, but pgcdc's DDL event trigger is installed in %s: its "
+                   "messages arrive as op m events on %s.message (set schema.changes=true for "
+                   "schema change events; pgcdc ddl-sql --drop prints the SQL that removes it)\n",
+                   cat->dbname, cfg->topic_prefix);
+        else
+            printf("schema changes: off (schema.changes=false)\n");
+        return 0;
+    }
+    if (pgcdc_ddl_status_ready(&st)) {
+        printf("schema changes: ok (event triggers " PGCDC_DDL_TRIGGER
+               " and " PGCDC_DDL_DROP_TRIGGER " installed in %s)\n",
+               cat->dbname);
+        return 0;
+    }
+    if (st.disabled[0]) {
+        printf("schema changes: PROBLEM: event trigger %s is disabled: ALTER EVENT TRIGGER ... "
+               "ENABLE (as a superuser)\n",
+               st.disabled);
+        return 1;
+    }
+    if (st.superuser) {
+        printf("schema changes: the DDL event trigger is %s in %s; pgcdc run will install it "
+               "(see pgcdc ddl-sql for the SQL)\n",
+               installed ? "incomplete or outdated" : "not installed", cat->dbname);
+        return 0;
+    }
+    printf("schema changes: PROBLEM: the DDL event trigger is %s in %s and user %s may not "
+           "install it (event triggers need superuser): have a superuser run pgcdc ddl-sql | "
+           "psql -d %s, or set schema.changes=false\n",
+           installed ? "incomplete or outdated" : "not installed", cat->dbname, cfg->db_user,
+           cat->dbname);
+    return 1;
 }
 
 int pgcdc_cli_check(int argc, char **argv)
@@ -113,6 +168,7 @@ int pgcdc_cli_check(int argc, char **argv)
                cfg.publication_name);
     printf("replication slots: %d of %d used; WAL senders: %d of %d used\n", used_slots, max_slots,
            used_senders, max_senders);
+    problems += check_schema_changes(&cfg, &cat);
 
     pgcdc_slot_info si;
     if (pgcdc_catalog_slot_info(&cat, cfg.slot_name, &si, err, sizeof(err)) == 0) {

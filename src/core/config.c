@@ -511,10 +511,15 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
     {"value.converter.schemas.enable", PGCDC_CFG_BOOL, "true", NULL, OFF(value_schemas),
      "Wrap values as `{\"schema\":...,\"payload\":...}` like JsonConverter with schemas enabled.",
      NULL, G_EVT, 0, 0, NULL},
-    {"include.schema.changes", PGCDC_CFG_BOOL, "true", NULL, OFF(include_schema_changes),
-     "Accepted for compatibility with copied Debezium configurations; has no effect (the "
-     "PostgreSQL connector emits no schema-change events).",
-     NULL, G_EVT, 0, 0, NULL},
+    {"schema.changes", PGCDC_CFG_BOOL, "false", NULL, OFF(schema_changes),
+     "Emit each DDL command that creates, alters or drops a captured table as a schema change "
+     "event (Debezium's layout) on the topic `<topic.prefix>`, in commit order with the row "
+     "changes. Needs PostgreSQL 14+ and pgcdc's DDL event trigger in the database: pgcdc "
+     "installs it at startup, logging what it creates, only when this key is true and "
+     "`database.user` is a superuser; otherwise a superuser runs the SQL printed by `pgcdc "
+     "ddl-sql`. Off by default (unlike Debezium's `include.schema.changes`) because it installs "
+     "something. See docs/SCHEMA_CHANGES.md.",
+     "include.schema.changes", G_EVT, 0, 0, NULL},
 
     /* Pipeline */
     {"max.queue.size.in.bytes", PGCDC_CFG_LONG, "67108864", NULL, OFF(queue_max_bytes),
@@ -1517,7 +1522,7 @@ void pgcdc_config_write_docs(FILE *out)
                 fprintf(out, " Accepted: %s.", expect);
             }
             if (k->alias)
-                fprintf(out, " Alias: `%s` (older Debezium name).", k->alias);
+                fprintf(out, " Alias: `%s` (Debezium's older or other-connector name).", k->alias);
             if (k->type == PGCDC_CFG_SECRET)
                 fputs(" **Secret**: never logged, masked as `***`.", out);
             fputs(" |\n", out);

@@ -100,7 +100,7 @@ typedef struct pgcdc_config {
     int value_schemas; /* value.converter.schemas.enable */
     char *key_converter;
     char *value_converter;
-    int include_schema_changes; /* accepted for Debezium compatibility; no effect */
+    int schema_changes; /* DDL events through pgcdc's event trigger */
 
     /* signals and incremental snapshots */
     char *signal_data_collection; /* schema.table; NULL = signals off */

@@ -5,7 +5,9 @@
  * relation: columns with resolved types and the filters already applied,
  * plus JSON fragments precomputed once so that encoding an event only
  * writes values. A change (pgcdc_change) is one row event pointing at rows
- * whose values still sit in the source's receive buffer (zero copy).
+ * whose values still sit in the source's receive buffer (zero copy). A
+ * schema change (pgcdc_schema_change) is one DDL statement with the tables
+ * it created, altered or dropped, as pgcdc's event trigger described them.
  */
 #ifndef PGCDC_CORE_EVENT_H
 #define PGCDC_CORE_EVENT_H
@@ -60,8 +62,51 @@ typedef struct pgcdc_table {
 /* Frees everything a table owns (not the struct itself). */
 void pgcdc_table_clear(pgcdc_table *table);
 
+/* One column of a table after a DDL statement, as the catalog described it
+ * inside the statement's transaction. Strings are borrowed from whoever
+ * decoded the description. */
+typedef struct pgcdc_ddl_column {
+    const char *name;
+    const char *type_name; /* pg_type.typname: "int4", "_text" (arrays), "mood" */
+    uint32_t type_oid;
+    uint32_t elem_oid; /* arrays: the element type, else 0 */
+    int32_t typmod;
+    char typtype; /* pg_type.typtype: 'b' base, 'e' enum, 'd' domain, 'c' composite, ... */
+    int is_array;
+    int position; /* 1-based among the table's columns that are not dropped */
+    int not_null;
+    int identity;             /* GENERATED ... AS IDENTITY */
+    int generated;            /* GENERATED ALWAYS AS (...) STORED */
+    const char *default_expr; /* NULL: no default */
+    const char *comment;      /* NULL: none */
+    const char **enum_labels; /* enums: labels in sort order */
+    size_t nenum;
+    int included; /* passes column.include/exclude.list */
+} pgcdc_ddl_column;
+
+typedef struct pgcdc_ddl_table {
+    const char *change; /* "CREATE", "ALTER" or "DROP" */
+    uint32_t relid;
+    const char *schema;
+    const char *name;
+    const char *comment;
+    int described;   /* columns and key known; 0 for dropped tables */
+    const char **pk; /* primary key columns in key order */
+    size_t npk;
+    pgcdc_ddl_column *cols;
+    size_t ncols;
+    int captured; /* passes schema/table filters */
+} pgcdc_ddl_table;
+
+typedef struct pgcdc_schema_change {
+    const char *ddl; /* the client's statement text (current_query()) */
+    const char *tag; /* command tag: "ALTER TABLE", "DROP TABLE", ... */
+    pgcdc_ddl_table *tables;
+    size_t ntables;
+} pgcdc_schema_change;
+
 typedef struct pgcdc_change {
-    char op; /* c u d r t m */
+    char op; /* c u d r t m, s (schema change) */
     const pgcdc_table *table;
     const pgcdc_row *before; /* NULL: none */
     const pgcdc_row *after;  /* NULL: none */
@@ -74,6 +119,9 @@ typedef struct pgcdc_change {
     const char *msg_content;
     uint32_t msg_len;
     int msg_transactional;
+    /* schema changes (op 's'): only captured tables and included columns
+     * are written */
+    const pgcdc_schema_change *schema_change;
 } pgcdc_change;
 
 #endif

@@ -446,6 +446,236 @@ static int encode_truncate(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_
     return 1;
 }
 
+/* Schemas of Debezium's schema change records (SchemaFactory, serialized by
+ * JsonConverter): the key, and the value up to its payload. */
+static const char schema_change_key_schema[] =
+    "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,"
+    "\"field\":\"databaseName\"}],\"optional\":false,"
+    "\"name\":\"io.debezium.connector.postgresql.SchemaChangeKey\",\"version\":1},\"payload\":";
+
+#define SC_STRING_ARRAY "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":false},"
+
+static const char schema_change_value_tail_schema[] =
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"databaseName\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"schemaName\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"ddl\"},"
+    "{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"type\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
+    "{\"type\":\"struct\",\"fields\":["
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"defaultCharsetName\"}," SC_STRING_ARRAY
+    "\"optional\":true,\"field\":\"primaryKeyColumnNames\"},"
+    "{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"name\"},"
+    "{\"type\":\"int32\",\"optional\":false,\"field\":\"jdbcType\"},"
+    "{\"type\":\"int32\",\"optional\":true,\"field\":\"nativeType\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"typeName\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"typeExpression\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"charsetName\"},"
+    "{\"type\":\"int32\",\"optional\":true,\"field\":\"length\"},"
+    "{\"type\":\"int32\",\"optional\":true,\"field\":\"scale\"},"
+    "{\"type\":\"int32\",\"optional\":false,\"field\":\"position\"},"
+    "{\"type\":\"boolean\",\"optional\":true,\"field\":\"optional\"},"
+    "{\"type\":\"boolean\",\"optional\":true,\"field\":\"autoIncremented\"},"
+    "{\"type\":\"boolean\",\"optional\":true,\"field\":\"generated\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"comment\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"defaultValueExpression\"}," SC_STRING_ARRAY
+    "\"optional\":true,\"field\":\"enumValues\"}],"
+    "\"optional\":false,\"name\":\"io.debezium.connector.schema.Column\",\"version\":1},"
+    "\"optional\":false,\"field\":\"columns\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"comment\"}],"
+    "\"optional\":true,\"name\":\"io.debezium.connector.schema.Table\",\"version\":1,"
+    "\"field\":\"table\"}],"
+    "\"optional\":false,\"name\":\"io.debezium.connector.schema.Change\",\"version\":1},"
+    "\"optional\":false,\"field\":\"tableChanges\"}],"
+    "\"optional\":false,\"name\":\"io.debezium.connector.postgresql.SchemaChangeValue\","
+    "\"version\":1},\"payload\":";
+
+static void json_str_or_null(pgcdc_buf *out, const char *s)
+{
+    if (s)
+        pgcdc_json_cstr(out, s);
+    else
+        PGCDC_BUF_LIT(out, "null");
+}
+
+static void json_bool(pgcdc_buf *out, int v)
+{
+    if (v)
+        PGCDC_BUF_LIT(out, "true");
+    else
+        PGCDC_BUF_LIT(out, "false");
+}
+
+/* One io.debezium.connector.schema.Column: JDBC metadata as Debezium reads
+ * it from the driver, including its serial/bigserial type names. */
+static void write_ddl_column(pgcdc_buf *out, const pgcdc_ddl_column *c)
+{
+    pgcdc_jdbc_meta jm;
+    pgcdc_pgtype_jdbc(c->type_oid, c->elem_oid, c->is_array, c->typtype, c->typmod, &jm);
+    int nextval = c->default_expr && strstr(c->default_expr, "nextval(") != NULL;
+    const char *type_name = c->type_name;
+    if (nextval && c->type_oid == 23)
+        type_name = "serial";
+    else if (nextval && c->type_oid == 20)
+        type_name = "bigserial";
+
+    PGCDC_BUF_LIT(out, "{\"name\":");
+    pgcdc_json_cstr(out, c->name);
+    PGCDC_BUF_LIT(out, ",\"jdbcType\":");
+    pgcdc_buf_put_i64(out, jm.jdbc_type);
+    PGCDC_BUF_LIT(out, ",\"nativeType\":");
+    pgcdc_buf_put_u64(out, c->type_oid);
+    PGCDC_BUF_LIT(out, ",\"typeName\":");
+    pgcdc_json_cstr(out, type_name);
+    PGCDC_BUF_LIT(out, ",\"typeExpression\":");
+    pgcdc_json_cstr(out, type_name);
+    PGCDC_BUF_LIT(out, ",\"charsetName\":null,\"length\":");
+    pgcdc_buf_put_i64(out, jm.length);
+    PGCDC_BUF_LIT(out, ",\"scale\":");
+    if (jm.has_scale)
+        pgcdc_buf_put_i64(out, jm.scale);
+    else
+        PGCDC_BUF_LIT(out, "null");
+    PGCDC_BUF_LIT(out, ",\"position\":");
+    pgcdc_buf_put_i64(out, c->position);
+    PGCDC_BUF_LIT(out, ",\"optional\":");
+    json_bool(out, !c->not_null);
+    PGCDC_BUF_LIT(out, ",\"autoIncremented\":");
+    json_bool(out, nextval || c->identity);
+    PGCDC_BUF_LIT(out, ",\"generated\":");
+    json_bool(out, c->generated);
+    PGCDC_BUF_LIT(out, ",\"comment\":");
+    json_str_or_null(out, c->comment);
+    PGCDC_BUF_LIT(out, ",\"defaultValueExpression\":");
+    json_str_or_null(out, c->default_expr);
+    PGCDC_BUF_LIT(out, ",\"enumValues\":");
+    if (c->nenum == 0) {
+        PGCDC_BUF_LIT(out, "null}");
+        return;
+    }
+    pgcdc_buf_putc(out, '[');
+    for (size_t i = 0; i < c->nenum; i++) {
+        if (i)
+            pgcdc_buf_putc(out, ',');
+        pgcdc_json_cstr(out, c->enum_labels[i]);
+    }
+    PGCDC_BUF_LIT(out, "]}");
+}
+
+/* One io.debezium.connector.schema.Change for a captured table. */
+static void write_table_change(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_ddl_table *t)
+{
+    PGCDC_BUF_LIT(out, "{\"type\":");
+    pgcdc_json_cstr(out, t->change);
+    /* "db"."schema"."table", as Debezium's TableId.toDoubleQuotedString() */
+    pgcdc_buf_reset(&enc->scratch);
+    pgcdc_buf_printf(&enc->scratch, "\"%s\".\"%s\".\"%s\"", enc->dbname, t->schema, t->name);
+    PGCDC_BUF_LIT(out, ",\"id\":");
+    pgcdc_json_str(out, enc->scratch.data, enc->scratch.len);
+    PGCDC_BUF_LIT(out, ",\"table\":");
+    if (!t->described) {
+        PGCDC_BUF_LIT(out, "null}");
+        return;
+    }
+    PGCDC_BUF_LIT(out, "{\"defaultCharsetName\":null,\"primaryKeyColumnNames\":[");
+    for (size_t i = 0; i < t->npk; i++) {
+        if (i)
+            pgcdc_buf_putc(out, ',');
+        pgcdc_json_cstr(out, t->pk[i]);
+    }
+    PGCDC_BUF_LIT(out, "],\"columns\":[");
+    int first = 1;
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (!t->cols[i].included)
+            continue;
+        if (!first)
+            pgcdc_buf_putc(out, ',');
+        first = 0;
+        write_ddl_column(out, &t->cols[i]);
+    }
+    PGCDC_BUF_LIT(out, "],\"comment\":");
+    json_str_or_null(out, t->comment);
+    PGCDC_BUF_LIT(out, "}}");
+}
+
+/*
+ * A schema change record on the topic <topic.prefix>, laid out like the
+ * schema change events of Debezium's MySQL and SQL Server connectors. Only
+ * captured tables appear in tableChanges and in source.table (comma-joined);
+ * returns 0 (nothing written) when none is captured.
+ */
+static int encode_schema_change(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_change *chg)
+{
+    const pgcdc_schema_change *sc = chg->schema_change;
+    const pgcdc_ddl_table *first = NULL;
+    pgcdc_buf *out = &batch->data;
+    pgcdc_buf tail = PGCDC_BUF_INIT;
+
+    for (size_t i = 0; i < sc->ntables && !first; i++)
+        if (sc->tables[i].captured)
+            first = &sc->tables[i];
+    if (!first)
+        return 0;
+    PGCDC_BUF_LIT(&tail, ",\"schema\":");
+    pgcdc_json_cstr(&tail, first->schema);
+    pgcdc_buf_reset(&enc->scratch);
+    for (size_t i = 0; i < sc->ntables; i++) {
+        if (!sc->tables[i].captured)
+            continue;
+        if (enc->scratch.len)
+            pgcdc_buf_putc(&enc->scratch, ',');
+        pgcdc_buf_puts(&enc->scratch, sc->tables[i].name);
+    }
+    PGCDC_BUF_LIT(&tail, ",\"table\":");
+    pgcdc_json_str(&tail, enc->scratch.data, enc->scratch.len);
+    PGCDC_BUF_LIT(&tail, ",\"txId\":");
+
+    size_t rec = pgcdc_batch_record_begin(batch, enc->cfg->topic_prefix,
+                                          strlen(enc->cfg->topic_prefix), 's', &chg->pos);
+    if (enc->cfg->key_schemas)
+        PGCDC_BUF_LIT(out, schema_change_key_schema);
+    PGCDC_BUF_LIT(out, "{\"databaseName\":");
+    pgcdc_json_cstr(out, enc->dbname);
+    pgcdc_buf_putc(out, '}');
+    if (enc->cfg->key_schemas)
+        pgcdc_buf_putc(out, '}');
+    pgcdc_batch_record_mark_key(batch, rec, 1);
+    if (enc->cfg->value_schemas) {
+        PGCDC_BUF_LIT(out, "{\"schema\":{\"type\":\"struct\",\"fields\":[");
+        PGCDC_BUF_LIT(out, source_schema);
+        pgcdc_buf_putc(out, ',');
+        PGCDC_BUF_LIT(out, schema_change_value_tail_schema);
+    }
+    pgcdc_buf_putc(out, '{');
+    write_source(enc, out, chg, &tail);
+    /* the statement's commit time, like source.ts_ms */
+    PGCDC_BUF_LIT(out, ",\"ts_ms\":");
+    pgcdc_buf_put_i64(out, floor_div(chg->commit_ts_us, 1000));
+    PGCDC_BUF_LIT(out, ",\"databaseName\":");
+    pgcdc_json_cstr(out, enc->dbname);
+    PGCDC_BUF_LIT(out, ",\"schemaName\":");
+    pgcdc_json_cstr(out, first->schema);
+    PGCDC_BUF_LIT(out, ",\"ddl\":");
+    json_str_or_null(out, sc->ddl);
+    PGCDC_BUF_LIT(out, ",\"tableChanges\":[");
+    int n = 0;
+    for (size_t i = 0; i < sc->ntables; i++) {
+        if (!sc->tables[i].captured)
+            continue;
+        if (n++)
+            pgcdc_buf_putc(out, ',');
+        write_table_change(enc, out, &sc->tables[i]);
+    }
+    PGCDC_BUF_LIT(out, "]}");
+    if (enc->cfg->value_schemas)
+        pgcdc_buf_putc(out, '}');
+    pgcdc_batch_record_end(batch, rec, 0);
+    pgcdc_buf_free(&tail);
+    return 1;
+}
+
 int pgcdc_debezium_encode(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_change *chg,
                           char *errstr, size_t errstr_size)
 {
@@ -458,6 +688,8 @@ int pgcdc_debezium_encode(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_c
     switch (chg->op) {
     case 'm':
         return encode_message(enc, batch, chg, now);
+    case 's':
+        return encode_schema_change(enc, batch, chg);
     case 't':
         return encode_truncate(enc, batch, chg, now);
     case 'c':

@@ -49,9 +49,10 @@ int pgcdc_debezium_table_prepare(pgcdc_debezium *enc, pgcdc_table *table, char *
  * Appends the records of one change to the batch: c/u/r -> one record;
  * d -> the delete and, with tombstones.on.delete, a tombstone; u that
  * changes the key -> delete (+ tombstone) of the old key then create of the
- * new one, as Debezium does; t and m -> one record. Returns the number of
- * records appended, or -1 with errstr (nothing appended) when a value cannot
- * be converted.
+ * new one, as Debezium does; t and m -> one record; s (schema change) -> one
+ * record on the topic <topic.prefix> when any of its tables is captured, else
+ * none. Returns the number of records appended, or -1 with errstr (nothing
+ * appended) when a value cannot be converted.
  */
 int pgcdc_debezium_encode(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_change *chg,
                           char *errstr, size_t errstr_size);

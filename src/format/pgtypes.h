@@ -149,4 +149,23 @@ void pgcdc_coltype_unavailable(pgcdc_buf *buf, const pgcdc_coltype *ct,
 
 #define PGCDC_UNAVAILABLE_VALUE "__debezium_unavailable_value"
 
+/* Column metadata as the PostgreSQL JDBC driver's DatabaseMetaData.getColumns()
+ * reports it; Debezium's schema change events carry these numbers. */
+typedef struct pgcdc_jdbc_meta {
+    int jdbc_type; /* java.sql.Types code */
+    int length;    /* COLUMN_SIZE */
+    int scale;     /* DECIMAL_DIGITS, when has_scale */
+    int has_scale; /* 0: DECIMAL_DIGITS is null (numeric without a declared scale) */
+} pgcdc_jdbc_meta;
+
+/*
+ * Fills *out for a column of type `oid` (element type `elem_oid` when
+ * is_array), pg_type.typtype `typtype` and attribute typmod `typmod`. Types
+ * the driver does not know get java.sql.Types.OTHER (enums VARCHAR, domains
+ * DISTINCT, composites STRUCT, arrays ARRAY) and the driver's unknown length
+ * 2147483647. Pure function.
+ */
+void pgcdc_pgtype_jdbc(uint32_t oid, uint32_t elem_oid, int is_array, char typtype, int32_t typmod,
+                       pgcdc_jdbc_meta *out);
+
 #endif

@@ -28,6 +28,7 @@
 #include "core/pipeline.h"
 #include "format/debezium.h"
 #include "source/pg/catalog.h"
+#include "source/pg/ddl.h"
 #include "source/pg/incremental.h"
 #include "source/pg/pgoutput.h"
 #include "source/pg/snapshot.h"
@@ -345,11 +346,11 @@ static void log_stats(pg_source *src, int force)
     pgcdc_lsn_format(st.confirmed_lsn, l, sizeof(l));
     pgcdc_log_info("source",
                    "records acknowledged %" PRIu64 " (r=%" PRIu64 " c=%" PRIu64 " u=%" PRIu64
-                   " d=%" PRIu64 " t=%" PRIu64 " m=%" PRIu64 " tombstones=%" PRIu64
+                   " d=%" PRIu64 " t=%" PRIu64 " m=%" PRIu64 " ddl=%" PRIu64 " tombstones=%" PRIu64
                    "), %.0f/s, queued %" PRIu64 " bytes, confirmed LSN %s",
                    st.events_acked, st.acked_by_op['r'], st.acked_by_op['c'], st.acked_by_op['u'],
                    st.acked_by_op['d'], st.acked_by_op['t'], st.acked_by_op['m'],
-                   st.acked_by_op['0'],
+                   st.acked_by_op['s'], st.acked_by_op['0'],
                    secs > 0 ? (double)(st.events_acked - src->last_stats_events) / secs : 0.0,
                    st.bytes_queued, l);
     src->last_stats_us = now;
@@ -593,10 +594,64 @@ static int on_truncate(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
     return maybe_push(src);
 }
 
+/*
+ * A "pgcdc.ddl" message with schema.changes on: a schema change event (op
+ * 's') when it names a captured table. Returns 0 (encoded, or no captured
+ * table), 1 when the content is not pgcdc's DDL format (the caller emits it
+ * as an ordinary message, so nothing is dropped), -1 on failure.
+ */
+static int encode_ddl(pg_source *src, pgcdc_change *chg)
+{
+    pgcdc_ddl_event ev;
+    char err[512];
+    if (pgcdc_ddl_decode(chg->msg_content, chg->msg_len, &ev, err, sizeof(err)) != 0) {
+        char l[32];
+        pgcdc_lsn_format(chg->pos.event_lsn, l, sizeof(l));
+        pgcdc_log_warn("source",
+                       "the logical decoding message at LSN %s has the prefix '" PGCDC_DDL_PREFIX
+                       "' but is not a DDL record pgcdc can read (%s): emitting it as an ordinary "
+                       "message (op m)",
+                       l, err);
+        return 1;
+    }
+    size_t captured = 0;
+    for (size_t i = 0; i < ev.sc.ntables; i++) {
+        pgcdc_ddl_table *t = &ev.sc.tables[i];
+        t->captured = pgcdc_filter_table(src->filter, t->schema, t->name);
+        captured += t->captured != 0;
+        for (size_t c = 0; c < t->ncols; c++)
+            t->cols[c].included =
+                pgcdc_filter_column(src->filter, t->schema, t->name, t->cols[c].name);
+    }
+    int rc = 0;
+    if (captured) {
+        chg->op = 's';
+        chg->schema_change = &ev.sc;
+        rc = encode(src, chg);
+        pgcdc_log_debug("source", "schema change %s on %zu captured table(s)", ev.sc.tag, captured);
+    }
+    pgcdc_ddl_event_free(&ev);
+    return rc;
+}
+
+/* Encodes a logical decoding message: an op 'm' event, or a schema change. */
+static int encode_message(pg_source *src, pgcdc_change *chg)
+{
+    if (src->cfg->schema_changes && strcmp(chg->msg_prefix, PGCDC_DDL_PREFIX) == 0) {
+        int r = encode_ddl(src, chg);
+        if (r <= 0)
+            return r;
+        chg->op = 'm';
+        chg->schema_change = NULL;
+    }
+    return encode(src, chg);
+}
+
 static int on_message(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
 {
     int transactional = m->u.message.flags & 1;
     pgcdc_change chg;
+    /* schema changes too: their index keeps positions and resume-skip exact */
     if (transactional && src->in_txn)
         src->index++;
     change_init(src, &chg, 'm', NULL, m->u.message.lsn);
@@ -607,7 +662,7 @@ static int on_message(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
     if (transactional && src->in_txn) {
         if (src->skip_txn || src->index <= src->skip_upto)
             return 0;
-        if (encode(src, &chg) != 0)
+        if (encode_message(src, &chg) != 0)
             return -1;
         set_pos(src, m->u.message.lsn, 0);
         return maybe_push(src);
@@ -618,7 +673,7 @@ static int on_message(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
         return 0;
     chg.pos = (pgcdc_position){mlsn, mlsn + 1, 1, mlsn, 0};
     chg.commit_ts_us = pg_now_us() + PG_EPOCH_OFFSET_US;
-    if (encode(src, &chg) != 0)
+    if (encode_message(src, &chg) != 0)
         return -1;
     pgcdc_batch *b = src->batch;
     b->pos = chg.pos;
@@ -1299,6 +1354,11 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     src->proto = pgcdc_pg_proto_for_server(cfg, src->cat.server_version);
     if (pgcdc_catalog_ensure_publication(&src->cat, cfg, src->filter, src->errstr,
                                          sizeof(src->errstr)) != 0)
+        goto out;
+    /* before slot and stream: every DDL from the stream start on is recorded */
+    if (cfg->schema_changes &&
+        pgcdc_ddl_ensure(src->cat.conn, src->cat.server_version, src->cat.dbname, cfg->db_user,
+                         src->errstr, sizeof(src->errstr)) != 0)
         goto out;
     int found = pgcdc_offsets_load(data_dir, &offsets, src->errstr, sizeof(src->errstr));
     if (found < 0)

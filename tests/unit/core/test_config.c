@@ -228,8 +228,13 @@ static void test_set_types(void)
     /* a legacy alias */
     CHECK_INT(pgcdc_config_set(&cfg, "table.whitelist", "a\\.b", err, sizeof(err)), 0);
     CHECK_STR(cfg.table_include, "a\\.b");
-    CHECK_INT(pgcdc_config_set(&cfg, "include.schema.changes", "false", err, sizeof(err)), 0);
-    CHECK_INT(cfg.include_schema_changes, 0);
+    /* DDL events are opt-in (they install an event trigger); Debezium's
+     * include.schema.changes names the same switch */
+    CHECK_INT(cfg.schema_changes, 0);
+    CHECK_INT(pgcdc_config_set(&cfg, "include.schema.changes", "true", err, sizeof(err)), 0);
+    CHECK_INT(cfg.schema_changes, 1);
+    CHECK_INT(pgcdc_config_set(&cfg, "schema.changes", "off", err, sizeof(err)), 0);
+    CHECK_INT(cfg.schema_changes, 0);
     pgcdc_config_free(&cfg);
 }
 

@@ -2,8 +2,9 @@
  * test_debezium.c - unit tests for the Debezium encoder on a hand-built
  * table (id int4 key, name text optional): topics, key and value envelopes
  * with and without schemas, field order, deletes and tombstones, key
- * changes, escaping, unchanged TOAST values, truncate, logical messages and
- * conversion errors that must leave the batch untouched.
+ * changes, escaping, unchanged TOAST values, truncate, logical messages,
+ * schema change records and conversion errors that must leave the batch
+ * untouched.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -686,6 +687,174 @@ static void test_truncate_and_message(void)
     teardown(&f);
 }
 
+/* A schema change naming a captured table (altered), a dropped captured
+ * table and a table outside the filters. */
+static void mk_schema_change(pgcdc_schema_change *sc, pgcdc_ddl_table *tabs, pgcdc_ddl_column *cols)
+{
+    static const char *pk[] = {"id"};
+    static const char *labels[] = {"sad", "happy"};
+    memset(sc, 0, sizeof(*sc));
+    memset(tabs, 0, 3 * sizeof(*tabs));
+    memset(cols, 0, 4 * sizeof(*cols));
+    cols[0] = (pgcdc_ddl_column){.name = "id",
+                                 .type_name = "int4",
+                                 .type_oid = 23,
+                                 .typmod = -1,
+                                 .typtype = 'b',
+                                 .position = 1,
+                                 .not_null = 1,
+                                 .default_expr = "nextval('t_id_seq'::regclass)",
+                                 .included = 1};
+    cols[1] = (pgcdc_ddl_column){.name = "secret",
+                                 .type_name = "text",
+                                 .type_oid = 25,
+                                 .typmod = -1,
+                                 .typtype = 'b',
+                                 .position = 2,
+                                 .included = 0};
+    cols[2] = (pgcdc_ddl_column){.name = "price",
+                                 .type_name = "numeric",
+                                 .type_oid = 1700,
+                                 .typmod = (10 << 16 | 2) + 4,
+                                 .typtype = 'b',
+                                 .position = 3,
+                                 .comment = "in \"EUR\"",
+                                 .included = 1};
+    cols[3] = (pgcdc_ddl_column){.name = "mood",
+                                 .type_name = "mood",
+                                 .type_oid = 16400,
+                                 .typmod = -1,
+                                 .typtype = 'e',
+                                 .position = 4,
+                                 .enum_labels = labels,
+                                 .nenum = 2,
+                                 .included = 1};
+    tabs[0] = (pgcdc_ddl_table){.change = "ALTER",
+                                .relid = 16384,
+                                .schema = "public",
+                                .name = "tab",
+                                .described = 1,
+                                .pk = pk,
+                                .npk = 1,
+                                .cols = cols,
+                                .ncols = 4,
+                                .captured = 1};
+    tabs[1] = (pgcdc_ddl_table){
+        .change = "DROP", .relid = 16390, .schema = "public", .name = "old", .captured = 1};
+    tabs[2] = (pgcdc_ddl_table){
+        .change = "DROP", .relid = 16391, .schema = "other", .name = "x", .captured = 0};
+    sc->ddl = "ALTER TABLE tab ADD COLUMN mood mood; DROP TABLE old, other.x";
+    sc->tag = "ALTER TABLE";
+    sc->tables = tabs;
+    sc->ntables = 3;
+}
+
+static void test_schema_change(void)
+{
+    for (int schemas = 1; schemas >= 0; schemas--) {
+        fixture f;
+        if (setup(&f, schemas, 1) != 0) {
+            test_current_failed = 1;
+            return;
+        }
+        pgcdc_schema_change sc;
+        pgcdc_ddl_table tabs[3];
+        pgcdc_ddl_column cols[4];
+        mk_schema_change(&sc, tabs, cols);
+        pgcdc_change c = mkchange(&f, 's', NULL, NULL);
+        c.table = NULL;
+        c.snapshot = "false";
+        c.schema_change = &sc;
+        CHECK_INT(pgcdc_debezium_encode(&f.enc, &f.batch, &c, err, sizeof(err)), 1);
+        /* nothing captured: no record */
+        tabs[0].captured = tabs[1].captured = 0;
+        CHECK_INT(pgcdc_debezium_encode(&f.enc, &f.batch, &c, err, sizeof(err)), 0);
+        recs r;
+        read_recs(&f.batch, &r);
+        CHECK_INT(r.n, 1);
+        if (r.n != 1) {
+            free_recs(&r);
+            teardown(&f);
+            return;
+        }
+        CHECK(r.op[0] == 's');
+        CHECK_STR(r.topic[0], "t");
+        CHECK_INT(r.pos[0].index, 1);
+        json_t *k = parse(r.key[0]), *v = parse(r.value[0]);
+        json_t *kp = schemas ? json_object_get(k, "payload") : k;
+        json_t *p = schemas ? json_object_get(v, "payload") : v;
+        CHECK_STR(jstr(kp, "databaseName", NULL), "postgres");
+        if (schemas) {
+            CHECK_STR(jstr(k, "schema", "name"),
+                      "io.debezium.connector.postgresql.SchemaChangeKey");
+            CHECK_STR(jstr(v, "schema", "name"),
+                      "io.debezium.connector.postgresql.SchemaChangeValue");
+            CHECK_STR(key_order(r.value[0]), "schema,payload");
+            /* every payload field is described, in order */
+            json_t *fields = json_object_get(json_object_get(v, "schema"), "fields");
+            const char *names[] = {"source",     "ts_ms", "databaseName",
+                                   "schemaName", "ddl",   "tableChanges"};
+            CHECK_INT(json_array_size(fields), 6);
+            for (size_t i = 0; i < 6 && i < json_array_size(fields); i++)
+                CHECK_STR(jstr(json_array_get(fields, i), "field", NULL), names[i]);
+        } else {
+            CHECK_STR(key_order(r.key[0]), "databaseName");
+        }
+        const char *raw = schemas ? member(r.value[0], "payload") : r.value[0];
+        CHECK_STR(key_order(raw), "source,ts_ms,databaseName,schemaName,ddl,tableChanges");
+        CHECK_INT(jint(p, "ts_ms", NULL), TS_US / 1000);
+        CHECK_STR(jstr(p, "databaseName", NULL), "postgres");
+        CHECK_STR(jstr(p, "schemaName", NULL), "public");
+        CHECK_STR(jstr(p, "ddl", NULL), sc.ddl);
+        CHECK_STR(jstr(p, "source", "schema"), "public");
+        CHECK_STR(jstr(p, "source", "table"), "tab,old");
+        CHECK_INT(jint(p, "source", "txId"), 555);
+        CHECK_INT(jint(p, "source", "lsn"), 0x1234);
+
+        json_t *changes = json_object_get(p, "tableChanges");
+        CHECK_INT(json_array_size(changes), 2);
+        json_t *ch0 = json_array_get(changes, 0), *ch1 = json_array_get(changes, 1);
+        CHECK_STR(jstr(ch0, "type", NULL), "ALTER");
+        CHECK_STR(jstr(ch0, "id", NULL), "\"postgres\".\"public\".\"tab\"");
+        CHECK_STR(jstr(ch1, "type", NULL), "DROP");
+        CHECK_STR(jstr(ch1, "id", NULL), "\"postgres\".\"public\".\"old\"");
+        CHECK(json_is_null(json_object_get(ch1, "table")));
+        json_t *tab = json_object_get(ch0, "table");
+        CHECK(json_is_null(json_object_get(tab, "defaultCharsetName")));
+        CHECK_STR(
+            json_string_value(json_array_get(json_object_get(tab, "primaryKeyColumnNames"), 0)),
+            "id");
+        json_t *cl = json_object_get(tab, "columns");
+        CHECK_INT(json_array_size(cl), 3); /* "secret" is excluded */
+        json_t *id = json_array_get(cl, 0), *price = json_array_get(cl, 1),
+               *mood = json_array_get(cl, 2);
+        CHECK_STR(jstr(id, "typeName", NULL), "serial");
+        CHECK_INT(jint(id, "jdbcType", NULL), 4);
+        CHECK_INT(jint(id, "nativeType", NULL), 23);
+        CHECK_INT(jint(id, "length", NULL), 10);
+        CHECK(json_is_false(json_object_get(id, "optional")));
+        CHECK(json_is_true(json_object_get(id, "autoIncremented")));
+        CHECK_STR(jstr(price, "name", NULL), "price");
+        CHECK_INT(jint(price, "position", NULL), 3);
+        CHECK_INT(jint(price, "jdbcType", NULL), 2);
+        CHECK_INT(jint(price, "length", NULL), 10);
+        CHECK_INT(jint(price, "scale", NULL), 2);
+        CHECK_STR(jstr(price, "comment", NULL), "in \"EUR\"");
+        CHECK(json_is_true(json_object_get(price, "optional")));
+        CHECK(json_is_null(json_object_get(price, "enumValues")));
+        CHECK_INT(jint(mood, "jdbcType", NULL), 12);
+        CHECK_INT(json_array_size(json_object_get(mood, "enumValues")), 2);
+        CHECK_STR(key_order(strstr(raw, "{\"name\":\"id\"")),
+                  "name,jdbcType,nativeType,typeName,typeExpression,charsetName,length,scale,"
+                  "position,optional,autoIncremented,generated,comment,defaultValueExpression,"
+                  "enumValues");
+        json_decref(k);
+        json_decref(v);
+        free_recs(&r);
+        teardown(&f);
+    }
+}
+
 static void test_conversion_error(void)
 {
     fixture f;
@@ -761,6 +930,7 @@ int main(void)
     TEST_RUN(test_escaping);
     TEST_RUN(test_unchanged_toast);
     TEST_RUN(test_truncate_and_message);
+    TEST_RUN(test_schema_change);
     TEST_RUN(test_conversion_error);
     TEST_DONE();
 }

@@ -701,6 +701,53 @@ static void test_unavailable(void)
     CHECK_STR(unav(23, -1, &O_DEF), "null");
 }
 
+/* JDBC column metadata, per the PostgreSQL JDBC driver's TypeInfoCache and
+ * getColumns() rules (the numbers Debezium puts in schema change events). */
+static void check_jdbc(uint32_t oid, uint32_t elem, int is_array, char typtype, int32_t typmod,
+                       int jdbc, int length, int scale)
+{
+    pgcdc_jdbc_meta m;
+    pgcdc_pgtype_jdbc(oid, elem, is_array, typtype, typmod, &m);
+    CHECK_INT(m.jdbc_type, jdbc);
+    CHECK_INT(m.length, length);
+    if (scale < 0)
+        CHECK_INT(m.has_scale, 0);
+    else {
+        CHECK_INT(m.has_scale, 1);
+        CHECK_INT(m.scale, scale);
+    }
+}
+
+static void test_jdbc_metadata(void)
+{
+    check_jdbc(21, 0, 0, 'b', -1, 5, 5, 0);                    /* int2 SMALLINT */
+    check_jdbc(23, 0, 0, 'b', -1, 4, 10, 0);                   /* int4 INTEGER */
+    check_jdbc(20, 0, 0, 'b', -1, -5, 19, 0);                  /* int8 BIGINT */
+    check_jdbc(16, 0, 0, 'b', -1, -7, 1, 0);                   /* bool BIT */
+    check_jdbc(700, 0, 0, 'b', -1, 7, 8, 8);                   /* float4 REAL */
+    check_jdbc(701, 0, 0, 'b', -1, 8, 17, 17);                 /* float8 DOUBLE */
+    check_jdbc(1700, 0, 0, 'b', (10 << 16 | 2) + 4, 2, 10, 2); /* numeric(10,2) */
+    check_jdbc(1700, 0, 0, 'b', -1, 2, 0, -1);                 /* numeric: no scale */
+    check_jdbc(1043, 0, 0, 'b', 36, 12, 32, 0);                /* varchar(32) */
+    check_jdbc(1043, 0, 0, 'b', -1, 12, 2147483647, 0);        /* varchar */
+    check_jdbc(1042, 0, 0, 'b', 5, 1, 1, 0);                   /* char(1) */
+    check_jdbc(25, 0, 0, 'b', -1, 12, 2147483647, 0);          /* text VARCHAR */
+    check_jdbc(17, 0, 0, 'b', -1, -2, 2147483647, 0);          /* bytea BINARY */
+    check_jdbc(1082, 0, 0, 'b', -1, 91, 13, 0);                /* date */
+    check_jdbc(1083, 0, 0, 'b', -1, 92, 15, 6);                /* time */
+    check_jdbc(1114, 0, 0, 'b', 3, 93, 26, 3);                 /* timestamp(3) */
+    check_jdbc(1184, 0, 0, 'b', -1, 93, 35, 6);                /* timestamptz */
+    check_jdbc(1186, 0, 0, 'b', -1, 1111, 49, 6);              /* interval OTHER */
+    check_jdbc(2950, 0, 0, 'b', -1, 1111, 2147483647, 0);      /* uuid OTHER */
+    check_jdbc(3802, 0, 0, 'b', -1, 1111, 2147483647, 0);      /* jsonb OTHER */
+    check_jdbc(1007, 23, 1, 'b', -1, 2003, 10, 0);             /* int4[]: sized by int4 */
+    check_jdbc(1015, 1043, 1, 'b', 14, 2003, 10, 0);           /* varchar(10)[] */
+    check_jdbc(16500, 16400, 1, 'b', -1, 2003, 2147483647, 0); /* mood[] */
+    check_jdbc(16400, 0, 0, 'e', -1, 12, 2147483647, 0);       /* enum VARCHAR */
+    check_jdbc(16401, 0, 0, 'd', -1, 2001, 2147483647, 0);     /* domain DISTINCT */
+    check_jdbc(16402, 0, 0, 'c', -1, 2002, 2147483647, 0);     /* composite STRUCT */
+}
+
 int main(void)
 {
     TEST_RUN(test_bool_int);
@@ -724,6 +771,7 @@ int main(void)
     TEST_RUN(test_arrays);
     TEST_RUN(test_enum_domain_ext);
     TEST_RUN(test_unavailable);
+    TEST_RUN(test_jdbc_metadata);
     pgcdc_buf_free(&out);
     TEST_DONE();
 }
