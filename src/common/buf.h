@@ -65,7 +65,9 @@ static inline void pgcdc_buf_putc(pgcdc_buf *buf, char c)
 }
 
 /* Appends a literal without strlen at run time. */
-#define PGCDC_BUF_LIT(buf, lit) pgcdc_buf_append((buf), (lit), sizeof(lit) - 1)
+/* lit must be a string literal ("" lit "" rejects anything else: sizeof of a
+ * pointer would silently truncate) */
+#define PGCDC_BUF_LIT(buf, lit) pgcdc_buf_append((buf), "" lit "", sizeof(lit) - 1)
 
 /* Decimal integers without printf (hot path). */
 void pgcdc_buf_put_i64(pgcdc_buf *buf, int64_t v);

@@ -521,6 +521,14 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "something. See docs/SCHEMA_CHANGES.md.",
      "include.schema.changes", G_EVT, 0, 0, NULL},
 
+    {"provide.transaction.metadata", PGCDC_CFG_BOOL, "false", NULL, OFF(provide_txn),
+     "Write a BEGIN and an END record per transaction with captured changes to "
+     "`<topic.prefix>.<topic.transaction>` (END counts the events per table) and give every "
+     "event a `transaction` block (`id`, `total_order`, `data_collection_order`).",
+     NULL, G_EVT, 0, 0, NULL},
+    {"topic.transaction", PGCDC_CFG_STRING, "transaction", NULL, OFF(topic_transaction),
+     "Name of the transaction topic after `<topic.prefix>.`.", NULL, G_EVT, 0, 0, NULL},
+
     /* Pipeline */
     {"max.queue.size.in.bytes", PGCDC_CFG_LONG, "67108864", NULL, OFF(queue_max_bytes),
      "Bound on encoded event bytes waiting for the sinks; reading from the slot pauses when it "

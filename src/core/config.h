@@ -101,6 +101,8 @@ typedef struct pgcdc_config {
     char *key_converter;
     char *value_converter;
     int schema_changes; /* DDL events through pgcdc's event trigger */
+    int provide_txn;         /* provide.transaction.metadata */
+    char *topic_transaction; /* suffix of the transaction topic */
 
     /* signals and incremental snapshots */
     char *signal_data_collection; /* schema.table; NULL = signals off */

@@ -105,6 +105,19 @@ typedef struct pgcdc_schema_change {
     size_t ntables;
 } pgcdc_schema_change;
 
+/* provide.transaction.metadata: where a change sits in its transaction. */
+typedef struct pgcdc_txn_block {
+    const char *id; /* "<xid>:<commit LSN>", the same in BEGIN, END and every event */
+    uint64_t total_order;
+    uint64_t data_collection_order;
+} pgcdc_txn_block;
+
+/* Events of one table in a transaction, for the END record. */
+typedef struct pgcdc_txn_count {
+    const char *data_collection; /* schema.table */
+    uint64_t event_count;
+} pgcdc_txn_count;
+
 typedef struct pgcdc_change {
     char op; /* c u d r t m, s (schema change) */
     const pgcdc_table *table;
@@ -122,6 +135,7 @@ typedef struct pgcdc_change {
     /* schema changes (op 's'): only captured tables and included columns
      * are written */
     const pgcdc_schema_change *schema_change;
+    const pgcdc_txn_block *txn; /* NULL: "transaction": null */
 } pgcdc_change;
 
 #endif

@@ -68,6 +68,10 @@ int pgcdc_debezium_init(pgcdc_debezium *enc, const pgcdc_config *cfg, const char
                                               : "__debezium-heartbeat");
     pgcdc_buf_putc(&enc->heartbeat_topic, '.');
     pgcdc_buf_puts(&enc->heartbeat_topic, cfg->topic_prefix);
+    pgcdc_buf_puts(&enc->txn_topic, cfg->topic_prefix);
+    pgcdc_buf_putc(&enc->txn_topic, '.');
+    pgcdc_buf_puts(&enc->txn_topic,
+                   cfg->topic_transaction ? cfg->topic_transaction : "transaction");
     return 0;
 }
 
@@ -78,6 +82,7 @@ void pgcdc_debezium_free(pgcdc_debezium *enc)
     pgcdc_buf_free(&enc->db_part);
     pgcdc_buf_free(&enc->msg_topic);
     pgcdc_buf_free(&enc->heartbeat_topic);
+    pgcdc_buf_free(&enc->txn_topic);
     pgcdc_buf_free(&enc->scratch);
 }
 
@@ -165,11 +170,11 @@ int pgcdc_debezium_table_prepare(pgcdc_debezium *enc, pgcdc_table *t, char *errs
             else
                 PGCDC_BUF_LIT(v, ",\"field\":\"after\"},");
         }
-        PGCDC_BUF_LIT(v, source_schema);
+        pgcdc_buf_append(v, source_schema, sizeof(source_schema) - 1);
         pgcdc_buf_putc(v, ',');
-        PGCDC_BUF_LIT(v, transaction_schema);
+        pgcdc_buf_append(v, transaction_schema, sizeof(transaction_schema) - 1);
         pgcdc_buf_putc(v, ',');
-        PGCDC_BUF_LIT(v, envelope_tail_schema);
+        pgcdc_buf_append(v, envelope_tail_schema, sizeof(envelope_tail_schema) - 1);
         PGCDC_BUF_LIT(v, "],\"optional\":false,\"name\":");
         pgcdc_buf_reset(&enc->scratch);
         pgcdc_buf_append(&enc->scratch, t->topic, t->topic_len);
@@ -287,6 +292,22 @@ static void write_source(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_change
     PGCDC_BUF_LIT(out, ",\"xmin\":null}");
 }
 
+/* ,"transaction":{...} or null */
+static void write_txn(pgcdc_buf *out, const pgcdc_txn_block *txn)
+{
+    if (!txn) {
+        PGCDC_BUF_LIT(out, ",\"transaction\":null");
+        return;
+    }
+    PGCDC_BUF_LIT(out, ",\"transaction\":{\"id\":");
+    pgcdc_json_cstr(out, txn->id);
+    PGCDC_BUF_LIT(out, ",\"total_order\":");
+    pgcdc_buf_put_u64(out, txn->total_order);
+    PGCDC_BUF_LIT(out, ",\"data_collection_order\":");
+    pgcdc_buf_put_u64(out, txn->data_collection_order);
+    pgcdc_buf_putc(out, '}');
+}
+
 static void write_ts(pgcdc_buf *out, int64_t now)
 {
     PGCDC_BUF_LIT(out, ",\"ts_ms\":");
@@ -326,7 +347,8 @@ static int encode_row_record(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcd
         goto fail;
     pgcdc_buf_putc(out, ',');
     write_source(enc, out, chg, &t->source_tail);
-    PGCDC_BUF_LIT(out, ",\"transaction\":null,\"op\":\"");
+    write_txn(out, chg->txn);
+    PGCDC_BUF_LIT(out, ",\"op\":\"");
     pgcdc_buf_putc(out, op);
     pgcdc_buf_putc(out, '"');
     write_ts(out, now);
@@ -402,7 +424,7 @@ static int encode_message(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_c
                            "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},"
                            "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
                            "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},");
-        PGCDC_BUF_LIT(out, source_schema);
+        pgcdc_buf_append(out, source_schema, sizeof(source_schema) - 1);
         PGCDC_BUF_LIT(out, ",{\"type\":\"struct\",\"fields\":["
                            "{\"type\":\"string\",\"optional\":true,\"field\":\"prefix\"},"
                            "{\"type\":\"bytes\",\"optional\":true,\"field\":\"content\"}],"
@@ -437,7 +459,8 @@ static int encode_truncate(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_
         pgcdc_buf_append(out, t->value_head.data, t->value_head.len);
     PGCDC_BUF_LIT(out, "{\"before\":null,\"after\":null,");
     write_source(enc, out, chg, &t->source_tail);
-    PGCDC_BUF_LIT(out, ",\"transaction\":null,\"op\":\"t\"");
+    write_txn(out, chg->txn);
+    PGCDC_BUF_LIT(out, ",\"op\":\"t\"");
     write_ts(out, now);
     pgcdc_buf_putc(out, '}');
     if (enc->cfg->value_schemas)
@@ -635,7 +658,7 @@ static int encode_schema_change(pgcdc_debezium *enc, pgcdc_batch *batch, const p
     size_t rec = pgcdc_batch_record_begin(batch, enc->cfg->topic_prefix,
                                           strlen(enc->cfg->topic_prefix), 's', &chg->pos);
     if (enc->cfg->key_schemas)
-        PGCDC_BUF_LIT(out, schema_change_key_schema);
+        pgcdc_buf_append(out, schema_change_key_schema, sizeof(schema_change_key_schema) - 1);
     PGCDC_BUF_LIT(out, "{\"databaseName\":");
     pgcdc_json_cstr(out, enc->dbname);
     pgcdc_buf_putc(out, '}');
@@ -644,9 +667,10 @@ static int encode_schema_change(pgcdc_debezium *enc, pgcdc_batch *batch, const p
     pgcdc_batch_record_mark_key(batch, rec, 1);
     if (enc->cfg->value_schemas) {
         PGCDC_BUF_LIT(out, "{\"schema\":{\"type\":\"struct\",\"fields\":[");
-        PGCDC_BUF_LIT(out, source_schema);
+        pgcdc_buf_append(out, source_schema, sizeof(source_schema) - 1);
         pgcdc_buf_putc(out, ',');
-        PGCDC_BUF_LIT(out, schema_change_value_tail_schema);
+        pgcdc_buf_append(out, schema_change_value_tail_schema,
+                         sizeof(schema_change_value_tail_schema) - 1);
     }
     pgcdc_buf_putc(out, '{');
     write_source(enc, out, chg, &tail);
@@ -744,6 +768,71 @@ fail:
     batch->data.len = start_len;
     batch->nrecords = start_n;
     return -1;
+}
+
+void pgcdc_debezium_txn_boundary(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_position *pos,
+                                 int end, const char *id, int64_t ts_us, uint64_t event_count,
+                                 const pgcdc_txn_count *counts, int ncounts)
+{
+    pgcdc_buf *out = &batch->data;
+    size_t rec = pgcdc_batch_record_begin(batch, enc->txn_topic.data, enc->txn_topic.len,
+                                          end ? 'E' : 'B', pos);
+    /* io.debezium.connector.common.TransactionMetadataKey/Value */
+    if (enc->cfg->key_schemas)
+        PGCDC_BUF_LIT(out, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
+                           "\"optional\":false,\"field\":\"id\"}],\"optional\":false,\"name\":"
+                           "\"io.debezium.connector.common.TransactionMetadataKey\",\"version\":1},"
+                           "\"payload\":");
+    PGCDC_BUF_LIT(out, "{\"id\":");
+    pgcdc_json_cstr(out, id);
+    pgcdc_buf_putc(out, '}');
+    if (enc->cfg->key_schemas)
+        pgcdc_buf_putc(out, '}');
+    pgcdc_batch_record_mark_key(batch, rec, 1);
+    if (enc->cfg->value_schemas)
+        PGCDC_BUF_LIT(out,
+                      "{\"schema\":{\"type\":\"struct\",\"fields\":["
+                      "{\"type\":\"string\",\"optional\":false,\"field\":\"status\"},"
+                      "{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
+                      "{\"type\":\"int64\",\"optional\":true,\"field\":\"event_count\"},"
+                      "{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
+                      "{\"type\":\"string\",\"optional\":false,\"field\":\"data_collection\"},"
+                      "{\"type\":\"int64\",\"optional\":false,\"field\":\"event_count\"}],"
+                      "\"optional\":false},\"optional\":true,\"field\":\"data_collections\"},"
+                      "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],"
+                      "\"optional\":false,\"name\":"
+                      "\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1},"
+                      "\"payload\":");
+    PGCDC_BUF_LIT(out, "{\"status\":");
+    if (end)
+        PGCDC_BUF_LIT(out, "\"END\"");
+    else
+        PGCDC_BUF_LIT(out, "\"BEGIN\"");
+    PGCDC_BUF_LIT(out, ",\"id\":");
+    pgcdc_json_cstr(out, id);
+    if (!end) {
+        PGCDC_BUF_LIT(out, ",\"event_count\":null,\"data_collections\":null");
+    } else {
+        PGCDC_BUF_LIT(out, ",\"event_count\":");
+        pgcdc_buf_put_u64(out, event_count);
+        PGCDC_BUF_LIT(out, ",\"data_collections\":[");
+        for (int i = 0; i < ncounts; i++) {
+            if (i)
+                pgcdc_buf_putc(out, ',');
+            PGCDC_BUF_LIT(out, "{\"data_collection\":");
+            pgcdc_json_cstr(out, counts[i].data_collection);
+            PGCDC_BUF_LIT(out, ",\"event_count\":");
+            pgcdc_buf_put_u64(out, counts[i].event_count);
+            pgcdc_buf_putc(out, '}');
+        }
+        pgcdc_buf_putc(out, ']');
+    }
+    PGCDC_BUF_LIT(out, ",\"ts_ms\":");
+    pgcdc_buf_put_i64(out, floor_div(ts_us, 1000));
+    pgcdc_buf_putc(out, '}');
+    if (enc->cfg->value_schemas)
+        pgcdc_buf_putc(out, '}');
+    pgcdc_batch_record_end(batch, rec, 0);
 }
 
 void pgcdc_debezium_heartbeat(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_position *pos)

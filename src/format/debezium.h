@@ -28,6 +28,7 @@ typedef struct pgcdc_debezium {
     pgcdc_buf db_part;     /* ,"db":"...","sequence": */
     pgcdc_buf msg_topic;
     pgcdc_buf heartbeat_topic;
+    pgcdc_buf txn_topic;
     pgcdc_buf scratch;
 } pgcdc_debezium;
 
@@ -62,6 +63,15 @@ int pgcdc_debezium_encode(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_c
  * key {"serverName": prefix}, value {"ts_ms": now}, with Debezium's schemas
  * io.debezium.connector.common.ServerNameKey / Heartbeat when enabled.
  */
+/*
+ * Appends a transaction boundary record to <topic.prefix>.<topic.transaction>
+ * (provide.transaction.metadata): BEGIN (end = 0) or END with the event
+ * counts per table. ts_us is the commit time.
+ */
+void pgcdc_debezium_txn_boundary(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_position *pos,
+                                 int end, const char *id, int64_t ts_us, uint64_t event_count,
+                                 const pgcdc_txn_count *counts, int ncounts);
+
 void pgcdc_debezium_heartbeat(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_position *pos);
 
 #endif

@@ -202,3 +202,41 @@ def test_multi_statement_transaction_order(pg, pgcdc, unique_name):
     assert [x["after"]["id"] for x in pl[:50]] == list(range(50))
     assert all(x["op"] == "u" for x in pl[50:])
     assert len({x["source"]["txId"] for x in pl}) == 1
+
+
+def test_transaction_metadata(pg, pgcdc, unique_name):
+    a, b = f"public.{unique_name}_a", f"public.{unique_name}_b"
+    setup_table(pg, a, "id int PRIMARY KEY, v int")
+    setup_table(pg, b, "id int PRIMARY KEY, v int")
+    p = pgcdc(tables=f"{a},{b}", **{"provide.transaction.metadata": True}).start()
+    with pg.conn() as conn:
+        conn.autocommit = False
+        cur = conn.cursor()
+        cur.execute(f"INSERT INTO {a} VALUES (1, 1), (2, 2)")
+        cur.execute(f"INSERT INTO {b} VALUES (1, 1)")
+        cur.execute(f"UPDATE {a} SET v = 3 WHERE id = 2")
+        conn.commit()
+    pg.execute(f"INSERT INTO {b} VALUES (2, 2)")
+    ta, tb = p.topic("public", f"{unique_name}_a"), p.topic("public", f"{unique_name}_b")
+    boundaries = [unwrap(e) for e in p.wait_events(f"{p.topic_prefix}.transaction", 4)]
+    ea = [unwrap(e) for e in p.wait_events(ta, 3)]
+    eb = [unwrap(e) for e in p.wait_events(tb, 2)]
+    begin, end = boundaries[0], boundaries[1]
+    xid = ea[0]["source"]["txId"]
+    assert begin["status"] == "BEGIN" and begin["event_count"] is None
+    assert begin["id"].startswith(f"{xid}:") and end["id"] == begin["id"]
+    assert end["status"] == "END" and end["event_count"] == 4
+    assert sorted((c["data_collection"], c["event_count"]) for c in end["data_collections"]) == [
+        (f"public.{unique_name}_a", 3), (f"public.{unique_name}_b", 1)]
+    assert [(e["transaction"]["total_order"], e["transaction"]["data_collection_order"])
+            for e in ea] == [(1, 1), (2, 2), (4, 3)]
+    assert eb[0]["transaction"] == {"id": begin["id"], "total_order": 3,
+                                    "data_collection_order": 1}
+    # the next transaction has its own id and counts from 1
+    assert boundaries[2]["status"] == "BEGIN" and boundaries[2]["id"] != begin["id"]
+    assert eb[1]["transaction"]["total_order"] == 1
+    assert boundaries[3]["event_count"] == 1
+    # with schemas, the envelope declares the block and the boundary records their schema
+    assert p.events(ta)[0]["schema"]["fields"][3]["name"] == "event.block"
+    assert (p.events(f"{p.topic_prefix}.transaction")[0]["schema"]["name"]
+            == "io.debezium.connector.common.TransactionMetadataValue")

@@ -77,6 +77,15 @@ typedef struct pg_source {
     uint64_t last_commit_lsn;
     uint64_t cur_lsn; /* LSN of the change being handled (window rows reuse it) */
 
+    /* provide.transaction.metadata: the current transaction's counts */
+    char txn_id[48];
+    uint64_t txn_total;
+    int txn_began; /* its BEGIN record is out (or was pushed before a restart) */
+    pgcdc_txn_count *txn_counts;
+    uint32_t *txn_relids;
+    int txn_ntables, txn_cap;
+    pgcdc_txn_block txn_block;
+
     /* streamed transaction being received */
     int in_stream;
     uint32_t stream_xid;
@@ -435,6 +444,68 @@ static void begin_txn(pg_source *src, uint32_t xid, uint64_t final_lsn, int64_t 
     src->skip_txn = final_lsn < src->pushed_done;
     if (!src->skip_txn && final_lsn == src->pushed_partial_commit)
         src->skip_upto = src->pushed_partial_index;
+    for (int i = 0; i < src->txn_ntables; i++)
+        free((char *)src->txn_counts[i].data_collection);
+    src->txn_ntables = 0;
+    src->txn_total = 0;
+    src->txn_began = 0;
+}
+
+/*
+ * Counts one captured event of the current transaction and returns its
+ * transaction block (NULL when provide.transaction.metadata is off). Events
+ * already pushed before a restart (`pushed`) are counted too, so the orders
+ * come out as they did the first time; the BEGIN record goes out with the
+ * first event that is not.
+ */
+static const pgcdc_txn_block *txn_event(pg_source *src, const pgcdc_table *t, int pushed,
+                                        uint64_t lsn)
+{
+    if (!src->cfg->provide_txn)
+        return NULL;
+    if (src->txn_total == 0)
+        snprintf(src->txn_id, sizeof(src->txn_id), "%u:%" PRIu64, src->xid, src->final_lsn);
+    int i;
+    for (i = 0; i < src->txn_ntables && src->txn_relids[i] != t->relid; i++)
+        ;
+    if (i == src->txn_ntables) {
+        if (src->txn_ntables == src->txn_cap) {
+            int cap = src->txn_cap ? src->txn_cap * 2 : 8;
+            pgcdc_txn_count *c = realloc(src->txn_counts, (size_t)cap * sizeof(*c));
+            if (c)
+                src->txn_counts = c;
+            uint32_t *r = realloc(src->txn_relids, (size_t)cap * sizeof(*r));
+            if (r)
+                src->txn_relids = r;
+            if (!c || !r) {
+                fprintf(stderr, "pgcdc: out of memory\n");
+                abort();
+            }
+            src->txn_cap = cap;
+        }
+        size_t n = strlen(t->schema) + strlen(t->name) + 2;
+        char *name = malloc(n);
+        if (!name) {
+            fprintf(stderr, "pgcdc: out of memory\n");
+            abort();
+        }
+        snprintf(name, n, "%s.%s", t->schema, t->name);
+        src->txn_relids[i] = t->relid;
+        src->txn_counts[i] = (pgcdc_txn_count){name, 0};
+        src->txn_ntables++;
+    }
+    src->txn_total++;
+    src->txn_counts[i].event_count++;
+    if (!src->txn_began) {
+        src->txn_began = 1;
+        if (!pushed) {
+            pgcdc_position pos = {src->final_lsn, 0, src->index, lsn, src->xid};
+            pgcdc_debezium_txn_boundary(&src->enc, src->batch, &pos, 0, src->txn_id,
+                                        src->commit_ts_us, 0, NULL, 0);
+        }
+    }
+    src->txn_block = (pgcdc_txn_block){src->txn_id, src->txn_total, src->txn_counts[i].event_count};
+    return &src->txn_block;
 }
 
 static int skip_op(const pgcdc_config *cfg, char op)
@@ -545,11 +616,14 @@ static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
     int window_closed = 0;
     if (relid == src->signal_relid && src->incr)
         window_closed = pgcdc_incr_on_signal_row(src->incr, op, op == 'd' ? bp : ap);
+    int emits = t->captured && !skip_op(src->cfg, op);
+    const pgcdc_txn_block *txn =
+        emits ? txn_event(src, t, src->index <= src->skip_upto, lsn) : NULL;
     if (src->index <= src->skip_upto)
         return 0;
     if (relid == pgcdc_incr_window_relid(src->incr))
         pgcdc_incr_on_stream_row(src->incr, src->xid, t, bp, ap);
-    if (t->captured && !skip_op(src->cfg, op)) {
+    if (emits) {
         if (ap && ap->ncols != t->ncols) {
             snprintf(src->errstr, sizeof(src->errstr),
                      "pgoutput: %s.%s row has %u columns, Relation said %d", t->schema, t->name,
@@ -560,6 +634,7 @@ static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
         change_init(src, &chg, op, t, lsn);
         chg.before = bp;
         chg.after = ap;
+        chg.txn = txn;
         if (encode(src, &chg) != 0)
             return -1;
     }
@@ -577,19 +652,26 @@ static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
 static int on_truncate(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
 {
     src->index++;
-    if (src->skip_txn || src->index <= src->skip_upto)
+    if (src->skip_txn)
         return 0;
+    int pushed = src->index <= src->skip_upto;
     for (uint32_t i = 0; i < m->u.truncate.nrels; i++) {
-        if (m->u.truncate.relids[i] == pgcdc_incr_window_relid(src->incr))
+        if (!pushed && m->u.truncate.relids[i] == pgcdc_incr_window_relid(src->incr))
             pgcdc_incr_on_truncate(src->incr, src->xid);
         const pgcdc_table *t = relcache_get(&src->rels, m->u.truncate.relids[i]);
         if (!t || !t->captured || skip_op(src->cfg, 't'))
             continue;
+        const pgcdc_txn_block *txn = txn_event(src, t, pushed, lsn);
+        if (pushed)
+            continue;
         pgcdc_change chg;
         change_init(src, &chg, 't', t, lsn);
+        chg.txn = txn;
         if (encode(src, &chg) != 0)
             return -1;
     }
+    if (pushed)
+        return 0;
     set_pos(src, lsn, 0);
     return maybe_push(src);
 }
@@ -685,6 +767,12 @@ static int on_commit(pg_source *src, uint64_t commit_lsn, uint64_t end_lsn)
 {
     if (!src->skip_txn) {
         src->final_lsn = commit_lsn;
+        if (src->txn_total) {
+            pgcdc_position pos = {commit_lsn, 0, src->index, commit_lsn, src->xid};
+            pgcdc_debezium_txn_boundary(&src->enc, src->batch, &pos, 1, src->txn_id,
+                                        src->commit_ts_us, src->txn_total, src->txn_counts,
+                                        src->txn_ntables);
+        }
         set_pos(src, commit_lsn, end_lsn);
     }
     src->last_commit_lsn = end_lsn;
@@ -1504,6 +1592,10 @@ out:
     pgcdc_spool_free(src->spool);
     pgcdc_incr_free(src->incr);
     free(src->incr_pushed_state);
+    for (int i = 0; i < src->txn_ntables; i++)
+        free((char *)src->txn_counts[i].data_collection);
+    free(src->txn_counts);
+    free(src->txn_relids);
     pgcdc_offsets_clear(&offsets);
     if (src->enc_ready)
         pgcdc_debezium_free(&src->enc);
