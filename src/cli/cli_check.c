@@ -46,7 +46,7 @@ static int query_print(PGconn *conn, const char *sql, PGresult **out)
 int pgcdc_cli_check(int argc, char **argv)
 {
     pgcdc_config cfg;
-    int rc = pgcdc_cli_parse(argc, argv, check_usage, &cfg, NULL, NULL);
+    int rc = pgcdc_cli_parse(argc, argv, check_usage, &cfg, NULL, NULL, NULL, NULL);
     if (rc)
         return rc == 3 ? 0 : rc;
     char err[1024];
@@ -175,7 +175,7 @@ int pgcdc_cli_slots(int argc, char **argv)
     pgcdc_config cfg;
     static const char *const extra[] = {"--drop", NULL};
     const char *vals[1] = {NULL};
-    int rc = pgcdc_cli_parse(argc, argv, slots_usage, &cfg, extra, vals);
+    int rc = pgcdc_cli_parse(argc, argv, slots_usage, &cfg, extra, vals, NULL, NULL);
     if (rc)
         return rc == 3 ? 0 : rc;
     char err[1024];

@@ -144,7 +144,7 @@ def test_slots_lists_and_drops(pg, pgcdc, unique_name):
 def test_version_and_help(pgcdc_bin):
     out = subprocess.run([pgcdc_bin, "version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("pgcdc ")
-    for cmd in ("run", "check", "slots", "config-docs", "version"):
+    for cmd in ("run", "check", "status", "slots", "config-docs", "version"):
         out = subprocess.run([pgcdc_bin, cmd, "--help"], capture_output=True, text=True)
         assert out.returncode == 0 and "Usage: pgcdc " + cmd in out.stdout
     out = subprocess.run([pgcdc_bin, "bogus"], capture_output=True, text=True)

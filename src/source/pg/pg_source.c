@@ -26,6 +26,7 @@
 #include "core/filter.h"
 #include "core/offsets.h"
 #include "core/pipeline.h"
+#include "core/status.h"
 #include "format/debezium.h"
 #include "source/pg/catalog.h"
 #include "source/pg/pgoutput.h"
@@ -35,6 +36,7 @@
 #define PG_EPOCH_OFFSET_US 946684800000000LL
 #define BATCH_MAX_BYTES (4u << 20)
 #define STATS_INTERVAL_US (10 * 1000000LL)
+#define STATUS_INTERVAL_US 1000000LL
 
 typedef struct relcache {
     uint32_t *keys; /* 0 = empty (relid 0 never exists) */
@@ -51,6 +53,7 @@ typedef struct pg_source {
     pgcdc_debezium enc;
     int enc_ready;
     pgcdc_pipeline *pipe;
+    pgcdc_status *status; /* published as <data-dir>/status.json */
     PGconn *repl;
     pgcdc_pgo_parser *parser;
     pgcdc_pgo_parser *replay_parser;
@@ -84,6 +87,7 @@ typedef struct pg_source {
     int64_t last_status_us;
     int64_t last_stats_us;
     uint64_t last_stats_events;
+    int64_t last_status_tick_us;
     int64_t last_heartbeat_us;
     int64_t last_slot_check_us;
     int streaming_started;
@@ -320,8 +324,22 @@ static int send_status(pg_source *src, int force)
     return 0;
 }
 
+/* Hands the pipeline's figures to the status about once a second (the
+ * status file's writer decides whether anything changed). */
+static void status_tick(pg_source *src, int force)
+{
+    int64_t now = mono_us();
+    if (!src->pipe || (!force && now - src->last_status_tick_us < STATUS_INTERVAL_US))
+        return;
+    src->last_status_tick_us = now;
+    pgcdc_pipeline_stats st;
+    pgcdc_pipeline_stats_get(src->pipe, &st);
+    pgcdc_status_set_stream(src->status, st.events_acked, st.bytes_queued, st.confirmed_lsn);
+}
+
 static void log_stats(pg_source *src, int force)
 {
+    status_tick(src, force);
     int64_t now = mono_us();
     if (!force && now - src->last_stats_us < STATS_INTERVAL_US)
         return;
@@ -363,6 +381,7 @@ static int push_batch(pg_source *src)
     }
     pgcdc_pipeline_push(src->pipe, b);
     src->batch = pgcdc_pipeline_batch_get(src->pipe);
+    status_tick(src, 0);
     for (;;) {
         int r = pgcdc_pipeline_wait_room(src->pipe, 1000);
         if (r > 0)
@@ -1177,10 +1196,11 @@ static int snapshot_emit(void *ctx, pgcdc_change *chg)
 static int take_snapshot(pg_source *src, exported_snapshot *export)
 {
     pgcdc_snapshot_stats st;
+    pgcdc_status_set_phase(src->status, PGCDC_PHASE_SNAPSHOT);
     int rc = pgcdc_snapshot_run(&src->cat, src->cfg, src->filter, &src->enc,
                                 export->conn ? export->name : NULL, export->consistent_lsn,
-                                snapshot_emit, src, src->pipe, src->stop, &st, src->errstr,
-                                sizeof(src->errstr));
+                                snapshot_emit, src, src->pipe, src->stop, src->status, &st,
+                                src->errstr, sizeof(src->errstr));
     if (export->conn) {
         PQfinish(export->conn);
         export->conn = NULL;
@@ -1210,6 +1230,13 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
 
     exported_snapshot export;
     memset(&export, 0, sizeof(export));
+    src->status = pgcdc_status_new(data_dir, cfg->slot_name);
+    if (!src->status) {
+        snprintf(src->errstr, sizeof(src->errstr), "source: out of memory");
+        goto out;
+    }
+    if (pgcdc_status_start_writer(src->status, src->errstr, sizeof(src->errstr)) != 0)
+        goto out;
     src->filter = pgcdc_filter_new(cfg, src->errstr, sizeof(src->errstr));
     if (!src->filter)
         goto out;
@@ -1287,21 +1314,26 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     for (;;) {
         if (src->streaming_started && catalog_alive(src) != 0) {
             pgcdc_log_warn("source", "%s; retrying in %d ms", src->errstr, backoff_ms);
+            pgcdc_status_set_message(src->status, src->errstr);
         } else if (src->streaming_started && check_slot_health(src) != 0) {
             goto out;
         } else if (start_streaming(src) != 0) {
             if (!src->streaming_started)
                 goto out; /* first start: report the configuration problem */
             pgcdc_log_warn("source", "%s; retrying in %d ms", src->errstr, backoff_ms);
+            pgcdc_status_set_message(src->status, src->errstr);
         } else {
             src->streaming_started = 1;
             backoff_ms = 1000;
+            pgcdc_status_set_phase(src->status, PGCDC_PHASE_STREAMING);
+            pgcdc_status_set_message(src->status, NULL);
             int r = stream_loop(src);
             if (r == 0)
                 break; /* stop requested */
             if (r < 0)
                 goto out;
             pgcdc_log_warn("source", "%s; reconnecting in %d ms", src->errstr, backoff_ms);
+            pgcdc_status_set_message(src->status, src->errstr);
         }
         end_session(src);
         for (int waited = 0; waited < backoff_ms && !*stop; waited += 100)
@@ -1342,9 +1374,12 @@ out:
         }
         log_stats(src, 1);
         pgcdc_pipeline_free(src->pipe);
+        src->pipe = NULL;
     }
-    if (rc != 0)
+    if (rc != 0) {
         snprintf(errstr, errstr_size, "%s", src->errstr);
+        pgcdc_status_set_message(src->status, src->errstr);
+    }
     if (src->repl) {
         PQfinish(src->repl);
         src->repl = NULL;
@@ -1363,5 +1398,6 @@ out:
     if (src->cat.conn)
         pgcdc_catalog_close(&src->cat);
     pgcdc_buf_free(&src->scratch);
+    pgcdc_status_free(src->status); /* records phase "stopped" */
     return rc;
 }
