@@ -384,8 +384,12 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "with the slot (an interrupted copy is taken again on restart), then stream. "
      "`initial_only`: the same copy, then exit. `when_needed`: like `initial`, and when the "
      "slot was invalidated or vanished (changes lost), drop it, create a new one and copy the "
-     "tables again instead of stopping. `no_data` (older name `never`): stream only. `always` "
-     "is not supported yet and is rejected.",
+     "tables again instead of stopping. `always`: copy the captured tables on every start, then "
+     "stream; when the slot already exists there is no exported snapshot to line up with, so "
+     "the copy uses a fresh snapshot taken after the slot's position and the changes made "
+     "between the last acknowledged position and that snapshot arrive again as events after the "
+     "copy (a lost or vanished slot is replaced, as with `when_needed`). `no_data` (older name "
+     "`never`): stream only.",
      NULL, G_REPL, 0, 0, NULL},
 
     /* Filters */

@@ -1131,24 +1131,24 @@ static int stream_loop(pg_source *src)
 
 /* Whether this start copies existing rows first: initial and initial_only
  * (the default, as in Debezium) do when the slot has no offsets yet or an
- * earlier snapshot was interrupted. Returns 1/0, or -1 for modes this build
- * cannot honour. */
+ * earlier snapshot was interrupted; always does on every start. Returns
+ * 1/0, or -1 for a mode this build cannot honour. */
 static int snapshot_needed(pg_source *src, const pgcdc_offsets *offsets, int found)
 {
     switch (src->cfg->snapshot_mode) {
     case PGCDC_SNAPSHOT_NO_DATA:
         return 0;
+    case PGCDC_SNAPSHOT_ALWAYS:
+        return 1;
     case PGCDC_SNAPSHOT_UNSET:
     case PGCDC_SNAPSHOT_INITIAL:
     case PGCDC_SNAPSHOT_INITIAL_ONLY:
     case PGCDC_SNAPSHOT_WHEN_NEEDED: /* plus a lost slot: see ensure_slot */
         return !found || offsets->snapshot == PGCDC_SNAPSHOT_STATE_RUNNING;
-    default:
-        snprintf(src->errstr, sizeof(src->errstr),
-                 "snapshot.mode: 'always' is not supported yet; use initial (the default), "
-                 "initial_only, when_needed or no_data");
-        return -1;
     }
+    snprintf(src->errstr, sizeof(src->errstr), "snapshot.mode: unknown mode %d",
+             (int)src->cfg->snapshot_mode);
+    return -1;
 }
 
 /* slot.drop.on.stop: the walsender may need a moment to release the slot
@@ -1268,16 +1268,32 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     if (src->cfg->snapshot_mode == PGCDC_SNAPSHOT_UNSET && snapshot)
         pgcdc_log_info("source", "snapshot.mode is not set: copying existing rows first "
                                  "(Debezium's default, initial)");
-    int recover = cfg->snapshot_mode == PGCDC_SNAPSHOT_WHEN_NEEDED, recovered = 0;
+    /* always copies anyway, so a lost slot can be replaced as when_needed does */
+    int recover = cfg->snapshot_mode == PGCDC_SNAPSHOT_WHEN_NEEDED ||
+                  cfg->snapshot_mode == PGCDC_SNAPSHOT_ALWAYS,
+        recovered = 0;
     if (ensure_slot(src, &offsets, snapshot || recover ? &export : NULL, recover, &recovered) != 0)
         goto out;
     if (recovered || export.conn)
         snapshot = 1; /* a slot made now is only consistent with a fresh copy */
     if (snapshot) {
-        /* restart-safe: until the marker batch is acknowledged the file says
-         * "running", and an interrupted snapshot is taken again */
-        memset(&offsets, 0, sizeof(offsets));
+        /* Restart-safe: until the marker batch is acknowledged the file says
+         * "running", and an interrupted snapshot is taken again. Positions
+         * of a slot made now mean nothing; over an existing slot (always, or
+         * an interrupted copy) what was acknowledged stays acknowledged, and
+         * the fresh snapshot's copy is followed by the changes after it. */
+        if (export.conn || recovered)
+            memset(&offsets, 0, sizeof(offsets));
         offsets.snapshot = PGCDC_SNAPSHOT_STATE_RUNNING;
+        if (cfg->snapshot_mode == PGCDC_SNAPSHOT_ALWAYS && !export.conn) {
+            char l[32];
+            pgcdc_lsn_format(offsets.done_lsn, l, sizeof(l));
+            pgcdc_log_info("source",
+                           "snapshot.mode=always: copying the tables again over the existing "
+                           "slot %s with a fresh snapshot; changes after the acknowledged "
+                           "position %s arrive as events after the copy, some of them again",
+                           cfg->slot_name, l);
+        }
     }
     if (pgcdc_debezium_init(&src->enc, cfg, src->cat.dbname, src->errstr, sizeof(src->errstr)) != 0)
         goto out;

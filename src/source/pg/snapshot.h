@@ -5,9 +5,10 @@
  * When pgcdc creates the slot, the transaction imports the snapshot the slot
  * exported at its consistent point, so the copy plus the stream from that
  * point hold every committed row exactly once. When the slot already exists
- * (an interrupted snapshot is taken again), the copy uses a fresh snapshot
- * taken after the slot's position: nothing is missed, and changes between
- * the two arrive again as events, which replaying consumers absorb.
+ * (an interrupted snapshot is taken again, or snapshot.mode=always), the
+ * copy uses a fresh snapshot taken after the slot's position: nothing is
+ * missed, and changes between the two arrive again as events, which
+ * replaying consumers absorb.
  */
 #ifndef PGCDC_SOURCE_PG_SNAPSHOT_H
 #define PGCDC_SOURCE_PG_SNAPSHOT_H
