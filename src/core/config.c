@@ -367,6 +367,14 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "Drop the replication slot when pgcdc stops cleanly (for tests and one-off runs: the next "
      "start begins from scratch).",
      NULL, G_REPL, 0, 0, NULL},
+    {"slot.failover", PGCDC_CFG_BOOL, "false", NULL, OFF(slot_failover),
+     "Make the replication slot a failover slot (PostgreSQL 17+, `FAILOVER` of "
+     "`CREATE_REPLICATION_SLOT`), which PostgreSQL synchronizes to standbys "
+     "(`sync_replication_slots`), so streaming can resume on a promoted standby. A slot that "
+     "exists without it is switched with `ALTER_REPLICATION_SLOT`. Only a primary can have "
+     "failover slots: on a standby, and on servers before 17, the slot stays an ordinary one "
+     "and a warning says so at every start (Debezium ignores the key there silently).",
+     NULL, G_REPL, 0, 0, NULL},
     {"pgcdc.slot.lag.warn.bytes", PGCDC_CFG_LONG, "1073741824", NULL, OFF(slot_lag_warn_bytes),
      "pgcdc: log a warning when the slot retains more WAL than this behind the server's current "
      "position (checked every 10 s; 0: never).",

@@ -754,19 +754,120 @@ typedef struct exported_snapshot {
     uint64_t consistent_lsn;
 } exported_snapshot;
 
+void pgcdc_pg_create_slot_sql(pgcdc_buf *out, const char *quoted_slot, int server_version,
+                              int export_snapshot, int failover)
+{
+    if (server_version >= 150000) {
+        pgcdc_buf_printf(out, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT '%s'%s)",
+                         quoted_slot, export_snapshot ? "export" : "nothing",
+                         failover && server_version >= 170000 ? ", FAILOVER true" : "");
+        return;
+    }
+    pgcdc_buf_printf(out, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput %s", quoted_slot,
+                     export_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+}
+
+void pgcdc_pg_alter_slot_failover_sql(pgcdc_buf *out, const char *quoted_slot, int failover)
+{
+    pgcdc_buf_printf(out, "ALTER_REPLICATION_SLOT %s (FAILOVER %s)", quoted_slot,
+                     failover ? "true" : "false");
+}
+
+/*
+ * Whether slot.failover can be honoured here: failover slots exist from
+ * PostgreSQL 17, on a primary only. Debezium then quietly makes an ordinary
+ * slot; pgcdc does the same but warns at every start, since the operator
+ * asked for something the slot will not have. Returns 1 to make or keep a
+ * failover slot, 0 otherwise.
+ */
+static int failover_usable(pg_source *src)
+{
+    const pgcdc_config *cfg = src->cfg;
+    if (!cfg->slot_failover)
+        return 0;
+    int v = src->cat.server_version;
+    if (v < 170000) {
+        pgcdc_log_warn("source",
+                       "slot.failover=true has no effect: PostgreSQL %d.%d has no failover slots "
+                       "(they need 17 or newer), so slot %s is an ordinary slot that a promoted "
+                       "standby will not have",
+                       v / 10000, v % 10000, cfg->slot_name);
+        return 0;
+    }
+    char *rec = NULL, err[512];
+    if (pgcdc_catalog_query_value(&src->cat, "SELECT pg_is_in_recovery()", &rec, err,
+                                  sizeof(err)) != 0) {
+        pgcdc_log_warn("source", "slot.failover: cannot tell whether the server is a standby (%s)",
+                       err);
+        return 1; /* the server will say no if it is one */
+    }
+    int standby = rec && rec[0] == 't';
+    free(rec);
+    if (standby)
+        pgcdc_log_warn("source",
+                       "slot.failover=true has no effect: the server is a standby and only a "
+                       "primary can have failover slots, so slot %s is an ordinary slot",
+                       cfg->slot_name);
+    return !standby;
+}
+
+/*
+ * Brings an existing slot's failover flag (PostgreSQL 17+) in line with
+ * slot.failover=true through ALTER_REPLICATION_SLOT. The reverse is left to
+ * the operator: a flag set by hand is not taken away just because the key
+ * was left at its default. Problems are warnings: the slot works either way.
+ */
+static void sync_failover(pg_source *src, const pgcdc_slot_info *si, int want)
+{
+    const pgcdc_config *cfg = src->cfg;
+    if (si->failover < 0)
+        return; /* no such flag before 17 */
+    if (si->failover && !cfg->slot_failover) {
+        pgcdc_log_warn("source",
+                       "slot %s is a failover slot but slot.failover=false: left as it is "
+                       "(ALTER_REPLICATION_SLOT %s (FAILOVER false) on a replication connection "
+                       "turns it off)",
+                       cfg->slot_name, cfg->slot_name);
+        return;
+    }
+    if (si->failover || !want)
+        return;
+    PGconn *conn = connect_replication(src);
+    if (!conn) {
+        pgcdc_log_warn("source", "slot.failover: %s; slot %s stays an ordinary slot", src->errstr,
+                       cfg->slot_name);
+        return;
+    }
+    char *qslot = PQescapeIdentifier(conn, cfg->slot_name, strlen(cfg->slot_name));
+    pgcdc_buf sql = PGCDC_BUF_INIT;
+    pgcdc_pg_alter_slot_failover_sql(&sql, qslot, 1);
+    PQfreemem(qslot);
+    char err[768];
+    if (exec_repl(conn, sql.data, PGRES_COMMAND_OK, err, sizeof(err)) == 0)
+        pgcdc_log_info("source", "slot %s is now a failover slot (slot.failover=true)",
+                       cfg->slot_name);
+    else
+        pgcdc_log_warn("source", "slot.failover: %s; slot %s stays an ordinary slot", err,
+                       cfg->slot_name);
+    pgcdc_buf_free(&sql);
+    PQfinish(conn);
+}
+
 /*
  * Makes sure the slot exists, is a pgoutput slot of this database and is
  * free; creates it when missing (with an exported snapshot when `export` is
- * given). A lost slot, or a missing one that offsets say pgcdc streamed from,
- * is an error unless `recover` (snapshot.mode=when_needed): then the lost
- * slot is dropped, a new one created, and *recovered set so the caller
- * copies the tables again.
+ * given). slot.failover makes a new slot a failover slot and switches an
+ * existing one, where the server allows it (see failover_usable). A lost slot, or a missing one
+ * that offsets say pgcdc streamed from, is an error unless `recover` (snapshot.mode=when_needed):
+ * then the lost slot is dropped, a new one created, and *recovered set so the caller copies the
+ * tables again.
  */
 static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets, exported_snapshot *export,
                        int recover, int *recovered)
 {
     pgcdc_slot_info si;
     const pgcdc_config *cfg = src->cfg;
+    int failover = failover_usable(src);
     if (pgcdc_catalog_slot_info(&src->cat, cfg->slot_name, &si, src->errstr, sizeof(src->errstr)) !=
         0)
         return -1;
@@ -792,8 +893,10 @@ static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets, exported_sn
                      cfg->slot_name, si.active_pid);
             return -1;
         }
-        if (strcmp(si.wal_status, "lost") != 0)
+        if (strcmp(si.wal_status, "lost") != 0) {
+            sync_failover(src, &si, failover);
             return 0;
+        }
         if (!recover) {
             snprintf(src->errstr, sizeof(src->errstr),
                      "replication slot '%s' is invalidated (wal_status = lost): PostgreSQL "
@@ -841,12 +944,7 @@ static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets, exported_sn
         return -1;
     char *qslot = PQescapeIdentifier(conn, cfg->slot_name, strlen(cfg->slot_name));
     pgcdc_buf sql = PGCDC_BUF_INIT;
-    if (src->cat.server_version >= 150000)
-        pgcdc_buf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT '%s')", qslot,
-                         export ? "export" : "nothing");
-    else
-        pgcdc_buf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput %s", qslot,
-                         export ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+    pgcdc_pg_create_slot_sql(&sql, qslot, src->cat.server_version, export != NULL, failover);
     PQfreemem(qslot);
     PGresult *res = PQexec(conn, sql.data);
     int rc = -1;
@@ -854,9 +952,9 @@ static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets, exported_sn
         snprintf(src->errstr, sizeof(src->errstr), "%s: %s", sql.data, PQresultErrorMessage(res));
     } else {
         rc = 0;
-        pgcdc_log_info("source", "created replication slot %s (pgoutput) at %s%s%s", cfg->slot_name,
-                       PQgetvalue(res, 0, 1), export ? ", snapshot " : "",
-                       export ? PQgetvalue(res, 0, 2) : "");
+        pgcdc_log_info("source", "created replication slot %s (pgoutput%s) at %s%s%s",
+                       cfg->slot_name, failover ? ", failover" : "", PQgetvalue(res, 0, 1),
+                       export ? ", snapshot " : "", export ? PQgetvalue(res, 0, 2) : "");
         if (export) {
             snprintf(export->name, sizeof(export->name), "%s", PQgetvalue(res, 0, 2));
             pgcdc_lsn_parse(PQgetvalue(res, 0, 1), &export->consistent_lsn);
