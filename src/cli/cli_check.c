@@ -101,7 +101,7 @@ static int check_schema_changes(const pgcdc_config *cfg, pgcdc_catalog *cat)
 int pgcdc_cli_check(int argc, char **argv)
 {
     pgcdc_config cfg;
-    int rc = pgcdc_cli_parse(argc, argv, check_usage, &cfg, NULL, NULL);
+    int rc = pgcdc_cli_parse(argc, argv, check_usage, &cfg, NULL, NULL, NULL, NULL);
     if (rc)
         return rc == 3 ? 0 : rc;
     char err[1024];
@@ -183,9 +183,12 @@ int pgcdc_cli_check(int argc, char **argv)
         } else {
             char l[32];
             pgcdc_lsn_format(si.confirmed_flush_lsn, l, sizeof(l));
-            printf("slot %s: plugin %s, %s, confirmed flush %s%s%s\n", cfg.slot_name, si.plugin,
+            printf("slot %s: plugin %s, %s, confirmed flush %s%s%s%s\n", cfg.slot_name, si.plugin,
                    si.active ? "active" : "inactive", l, si.wal_status[0] ? ", wal_status " : "",
-                   si.wal_status);
+                   si.wal_status,
+                   si.failover < 0 ? ""
+                   : si.failover   ? ", failover"
+                                   : ", no failover");
             if (strcmp(si.plugin, "pgoutput") != 0) {
                 printf("slot %s: PROBLEM: plugin is %s, pgcdc needs pgoutput\n", cfg.slot_name,
                        si.plugin);
@@ -197,6 +200,11 @@ int pgcdc_cli_check(int argc, char **argv)
             }
         }
     }
+
+    if (cfg.slot_failover && cat.server_version < 170000)
+        printf("slot.failover: note: PostgreSQL %d.%d has no failover slots (17 or newer): the "
+               "slot is an ordinary one that a promoted standby will not have\n",
+               cat.server_version / 10000, cat.server_version % 10000);
 
     int ncaptured = 0;
     if (pgcdc_catalog_describe_capture(&cat, filter, &tables, &warnings, &ncaptured, err,
@@ -231,7 +239,7 @@ int pgcdc_cli_slots(int argc, char **argv)
     pgcdc_config cfg;
     static const char *const extra[] = {"--drop", NULL};
     const char *vals[1] = {NULL};
-    int rc = pgcdc_cli_parse(argc, argv, slots_usage, &cfg, extra, vals);
+    int rc = pgcdc_cli_parse(argc, argv, slots_usage, &cfg, extra, vals, NULL, NULL);
     if (rc)
         return rc == 3 ? 0 : rc;
     char err[1024];

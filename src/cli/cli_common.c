@@ -9,7 +9,8 @@
 #include "common/log.h"
 
 int pgcdc_cli_parse(int argc, char **argv, const char *usage, pgcdc_config *cfg,
-                    const char *const *extra_opts, const char **extra_vals)
+                    const char *const *extra_opts, const char **extra_vals,
+                    const char *const *flag_opts, int *flag_vals)
 {
     const char *config_path = NULL, *data_dir = NULL, *log_level = NULL;
     for (int i = 1; i < argc; i++) {
@@ -17,6 +18,14 @@ int pgcdc_cli_parse(int argc, char **argv, const char *usage, pgcdc_config *cfg,
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage, stdout);
             return 3;
+        }
+        int flag = -1;
+        for (int k = 0; flag_opts && flag_opts[k]; k++)
+            if (!strcmp(a, flag_opts[k]))
+                flag = k;
+        if (flag >= 0) {
+            flag_vals[flag] = 1;
+            continue;
         }
         const char **target = NULL;
         if (!strcmp(a, "--config") || !strcmp(a, "-c"))

@@ -2,7 +2,8 @@
  * cli_run.c - `pgcdc run`: streams changes until SIGINT/SIGTERM.
  *
  * The data directory is locked (flock on <data-dir>/.lock) so two processes
- * can never interleave writes to the same offsets and sink files.
+ * can never interleave writes to the same offsets and sink files; `pgcdc
+ * status` reads the lock to tell whether a pipeline is running.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +43,7 @@ static const char usage[] =
 int pgcdc_cli_run(int argc, char **argv)
 {
     pgcdc_config cfg;
-    int rc = pgcdc_cli_parse(argc, argv, usage, &cfg, NULL, NULL);
+    int rc = pgcdc_cli_parse(argc, argv, usage, &cfg, NULL, NULL, NULL, NULL);
     if (rc)
         return rc == 3 ? 0 : rc;
 
@@ -56,7 +57,15 @@ int pgcdc_cli_run(int argc, char **argv)
     char lock_path[4200];
     snprintf(lock_path, sizeof(lock_path), "%s/.lock", dir);
     lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    int locked = 0;
+    /* `pgcdc status` probes the lock for an instant: retry briefly so that
+     * probe never fails a start; a running pipeline keeps it for good */
+    for (int attempt = 0; lock_fd >= 0 && !locked && attempt < 20; attempt++) {
+        locked = flock(lock_fd, LOCK_EX | LOCK_NB) == 0;
+        if (!locked)
+            usleep(50000);
+    }
+    if (!locked) {
         pgcdc_log_error("run",
                         "data directory %s is in use by another pgcdc process (lock %s): stop it "
                         "or use another --data-dir",

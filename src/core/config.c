@@ -405,6 +405,14 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "Drop the replication slot when pgcdc stops cleanly (for tests and one-off runs: the next "
      "start begins from scratch).",
      NULL, G_REPL, 0, 0, NULL},
+    {"slot.failover", PGCDC_CFG_BOOL, "false", NULL, OFF(slot_failover),
+     "Make the replication slot a failover slot (PostgreSQL 17+, `FAILOVER` of "
+     "`CREATE_REPLICATION_SLOT`), which PostgreSQL synchronizes to standbys "
+     "(`sync_replication_slots`), so streaming can resume on a promoted standby. A slot that "
+     "exists without it is switched with `ALTER_REPLICATION_SLOT`. Only a primary can have "
+     "failover slots: on a standby, and on servers before 17, the slot stays an ordinary one "
+     "and a warning says so at every start (Debezium ignores the key there silently).",
+     NULL, G_REPL, 0, 0, NULL},
     {"pgcdc.slot.lag.warn.bytes", PGCDC_CFG_LONG, "1073741824", NULL, OFF(slot_lag_warn_bytes),
      "pgcdc: log a warning when the slot retains more WAL than this behind the server's current "
      "position (checked every 10 s; 0: never).",
@@ -422,8 +430,12 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "with the slot (an interrupted copy is taken again on restart), then stream. "
      "`initial_only`: the same copy, then exit. `when_needed`: like `initial`, and when the "
      "slot was invalidated or vanished (changes lost), drop it, create a new one and copy the "
-     "tables again instead of stopping. `no_data` (older name `never`): stream only. `always` "
-     "is not supported yet and is rejected.",
+     "tables again instead of stopping. `always`: copy the captured tables on every start, then "
+     "stream; when the slot already exists there is no exported snapshot to line up with, so "
+     "the copy uses a fresh snapshot taken after the slot's position and the changes made "
+     "between the last acknowledged position and that snapshot arrive again as events after the "
+     "copy (a lost or vanished slot is replaced, as with `when_needed`). `no_data` (older name "
+     "`never`): stream only.",
      NULL, G_REPL, 0, 0, NULL},
 
     /* Filters */

@@ -79,6 +79,7 @@ typedef struct pgcdc_config {
     char *heartbeat_action_query;  /* run on each heartbeat; NULL = none */
     char *heartbeat_topics_prefix; /* heartbeat topic = <prefix>.<topic.prefix> */
     int slot_drop_on_stop;
+    int slot_failover;             /* create the slot as a failover slot (PostgreSQL 17+) */
     long long slot_lag_warn_bytes; /* warn when the slot retains more WAL; 0 = never */
 
     /* filters: comma-separated regular expressions (POSIX ERE, full match) */

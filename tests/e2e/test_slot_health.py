@@ -119,3 +119,30 @@ def test_slot_drop_on_stop(pg, pgcdc, unique_name):
     assert p.offsets() is None
     p.start()  # a fresh start: new slot, no complaint about missing offsets
     assert pg.slot(p.slot) is not None
+
+
+def test_slot_failover_on_postgres_15(pg, pgcdc, unique_name):
+    """PostgreSQL 15 has no failover slots: slot.failover=true is accepted (Debezium
+    configurations carry it), the slot is an ordinary one, and every start says so."""
+    t = f"public.{unique_name}"
+    pg.execute(f"CREATE TABLE {t} (id int PRIMARY KEY)")
+    p = pgcdc(tables=t)
+    p.set(**{"slot.failover": True})
+    r = p.run_cmd("check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "slot.failover: note: PostgreSQL 15." in r.stdout
+    p.start()
+    warning = "slot.failover=true has no effect: PostgreSQL 15."
+    assert warning in p.log_text() and p.slot in p.log_text()
+    pg.execute(f"INSERT INTO {t} VALUES (1)")
+    p.wait_events(p.topic("public", unique_name), 1)
+    assert p.stop() == 0
+    # the Debezium connector JSON form, over the existing slot: warned again
+    p.start(config_path=p.write_json_config())
+    assert p.log_text().count(warning) == 2
+    pg.execute(f"INSERT INTO {t} VALUES (2)")
+    p.wait_events(p.topic("public", unique_name), 2)
+    assert p.stop() == 0
+    # the default says nothing about failover
+    q = pgcdc(tables=t).start()
+    assert "slot.failover" not in q.log_text()

@@ -172,6 +172,41 @@ def test_initial_only_exits_after_snapshot(pg, pgcdc, unique_name):
     assert p.offsets()["snapshot"] == "done"
 
 
+def test_always_copies_on_every_start(pg, pgcdc, unique_name):
+    t = f"public.{unique_name}"
+    pg.execute(f"CREATE TABLE {t} (id int PRIMARY KEY, v int)")
+    pg.execute(f"INSERT INTO {t} SELECT g, g FROM generate_series(1, 50) g")
+    p = pgcdc(tables=t)
+    p.set(**{"snapshot.mode": "always", "value.converter.schemas.enable": False})
+    topic = p.topic("public", unique_name)
+    p.start()
+    ev = [unwrap(e) for e in p.wait_events(topic, 50)]
+    assert [e["op"] for e in ev] == ["r"] * 50
+    assert ev[0]["source"]["snapshot"] == "first" and ev[-1]["source"]["snapshot"] == "last"
+    pg.execute(f"INSERT INTO {t} VALUES (51, 51)")
+    pg.execute(f"UPDATE {t} SET v = -1 WHERE id = 1")
+    ev = [unwrap(e) for e in p.wait_events(topic, 52)]
+    assert [e["op"] for e in ev[50:]] == ["c", "u"]
+    assert p.stop() == 0
+    pg.execute(f"INSERT INTO {t} VALUES (52, 52)")  # while pgcdc is down
+
+    # the second start copies the whole table again over the existing slot
+    p.start()
+    ev = [unwrap(e) for e in p.wait_events(topic, 52 + 52 + 1)]
+    second = ev[52:]
+    assert [e["op"] for e in second[:52]] == ["r"] * 52
+    assert {e["after"]["id"] for e in second[:52]} == set(range(1, 53))
+    assert next(e for e in second[:52] if e["after"]["id"] == 1)["after"]["v"] == -1
+    # the change made while pgcdc was down arrives after the copy too
+    assert [e["op"] for e in second[52:]] == ["c"] and second[52]["after"]["id"] == 52
+    pg.execute(f"INSERT INTO {t} VALUES (53, 53)")
+    ev = [unwrap(e) for e in p.wait_events(topic, 52 + 52 + 2, exact=True)]
+    assert ev[-1]["op"] == "c" and ev[-1]["after"]["id"] == 53
+    assert p.offsets()["snapshot"] == "done"
+    assert "snapshot.mode=always: copying the tables again" in p.log_text()
+    wait_state(p, topic, pg, t)
+
+
 def test_no_data_copies_nothing(pg, pgcdc, unique_name):
     t = f"public.{unique_name}"
     pg.execute(f"CREATE TABLE {t} (id int PRIMARY KEY, v int)")

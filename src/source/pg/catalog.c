@@ -333,17 +333,22 @@ int pgcdc_catalog_slot_info(pgcdc_catalog *cat, const char *slot, pgcdc_slot_inf
                             char *errstr, size_t errstr_size)
 {
     memset(info, 0, sizeof(*info));
+    info->lag_bytes = -1;
+    info->failover = -1;
     const char *params[1] = {slot};
-    const char *sql = cat->server_version >= 130000
-                          ? "SELECT coalesce(plugin, ''), coalesce(database, ''), active, "
-                            "coalesce(active_pid, 0), coalesce(confirmed_flush_lsn::text, ''), "
-                            "coalesce(restart_lsn::text, ''), coalesce(wal_status, '') "
-                            "FROM pg_replication_slots WHERE slot_name = $1"
-                          : "SELECT coalesce(plugin, ''), coalesce(database, ''), active, "
-                            "coalesce(active_pid, 0), coalesce(confirmed_flush_lsn::text, ''), "
-                            "coalesce(restart_lsn::text, ''), '' "
-                            "FROM pg_replication_slots WHERE slot_name = $1";
-    PGresult *res = PQexecParams(cat->conn, sql, 1, NULL, params, NULL, NULL, 0);
+    pgcdc_buf sql = PGCDC_BUF_INIT;
+    /* the view grew columns over the releases: ask only for what exists */
+    pgcdc_buf_printf(
+        &sql,
+        "SELECT coalesce(plugin, ''), coalesce(database, ''), active, coalesce(active_pid, 0), "
+        "coalesce(confirmed_flush_lsn::text, ''), coalesce(restart_lsn::text, ''), %s, "
+        "CASE WHEN pg_is_in_recovery() THEN NULL ELSE "
+        "pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint END, %s "
+        "FROM pg_replication_slots WHERE slot_name = $1",
+        cat->server_version >= 130000 ? "coalesce(wal_status, '')" : "''",
+        cat->server_version >= 170000 ? "failover" : "NULL::bool");
+    PGresult *res = PQexecParams(cat->conn, sql.data, 1, NULL, params, NULL, NULL, 0);
+    pgcdc_buf_free(&sql);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         set_pq_error(errstr, errstr_size, "reading pg_replication_slots", cat->conn, res);
         PQclear(res);
@@ -358,6 +363,10 @@ int pgcdc_catalog_slot_info(pgcdc_catalog *cat, const char *slot, pgcdc_slot_inf
         pgcdc_lsn_parse(PQgetvalue(res, 0, 4), &info->confirmed_flush_lsn);
         pgcdc_lsn_parse(PQgetvalue(res, 0, 5), &info->restart_lsn);
         snprintf(info->wal_status, sizeof(info->wal_status), "%s", PQgetvalue(res, 0, 6));
+        if (!PQgetisnull(res, 0, 7))
+            info->lag_bytes = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
+        if (!PQgetisnull(res, 0, 8))
+            info->failover = PQgetvalue(res, 0, 8)[0] == 't';
     }
     PQclear(res);
     return 0;

@@ -65,8 +65,11 @@ typedef struct pgcdc_slot_info {
     uint64_t confirmed_flush_lsn;
     uint64_t restart_lsn;
     char wal_status[32];
+    int64_t lag_bytes; /* current WAL position - confirmed flush; -1 unknown (standby) */
+    int failover;      /* pg_replication_slots.failover (17+); -1 before 17 */
 } pgcdc_slot_info;
 
+/* Reads pg_replication_slots for `slot`; exists = 0 when there is none. */
 int pgcdc_catalog_slot_info(pgcdc_catalog *cat, const char *slot, pgcdc_slot_info *info,
                             char *errstr, size_t errstr_size);
 

@@ -26,6 +26,7 @@
 #include "core/filter.h"
 #include "core/offsets.h"
 #include "core/pipeline.h"
+#include "core/status.h"
 #include "format/debezium.h"
 #include "source/pg/catalog.h"
 #include "source/pg/ddl.h"
@@ -37,6 +38,7 @@
 #define PG_EPOCH_OFFSET_US 946684800000000LL
 #define BATCH_MAX_BYTES (4u << 20)
 #define STATS_INTERVAL_US (10 * 1000000LL)
+#define STATUS_INTERVAL_US 1000000LL
 
 typedef struct relcache {
     uint32_t *keys; /* 0 = empty (relid 0 never exists) */
@@ -53,6 +55,7 @@ typedef struct pg_source {
     pgcdc_debezium enc;
     int enc_ready;
     pgcdc_pipeline *pipe;
+    pgcdc_status *status; /* published as <data-dir>/status.json */
     PGconn *repl;
     pgcdc_pgo_parser *parser;
     pgcdc_pgo_parser *replay_parser;
@@ -101,6 +104,7 @@ typedef struct pg_source {
     int64_t last_status_us;
     int64_t last_stats_us;
     uint64_t last_stats_events;
+    int64_t last_status_tick_us;
     int64_t last_heartbeat_us;
     int64_t last_slot_check_us;
     int streaming_started;
@@ -343,8 +347,22 @@ static int send_status(pg_source *src, int force)
     return 0;
 }
 
+/* Hands the pipeline's figures to the status about once a second (the
+ * status file's writer decides whether anything changed). */
+static void status_tick(pg_source *src, int force)
+{
+    int64_t now = mono_us();
+    if (!src->pipe || (!force && now - src->last_status_tick_us < STATUS_INTERVAL_US))
+        return;
+    src->last_status_tick_us = now;
+    pgcdc_pipeline_stats st;
+    pgcdc_pipeline_stats_get(src->pipe, &st);
+    pgcdc_status_set_stream(src->status, st.events_acked, st.bytes_queued, st.confirmed_lsn);
+}
+
 static void log_stats(pg_source *src, int force)
 {
+    status_tick(src, force);
     int64_t now = mono_us();
     if (!force && now - src->last_stats_us < STATS_INTERVAL_US)
         return;
@@ -395,6 +413,7 @@ static int push_batch(pg_source *src)
     }
     pgcdc_pipeline_push(src->pipe, b);
     src->batch = pgcdc_pipeline_batch_get(src->pipe);
+    status_tick(src, 0);
     for (;;) {
         int r = pgcdc_pipeline_wait_room(src->pipe, 1000);
         if (r > 0)
@@ -945,19 +964,120 @@ typedef struct exported_snapshot {
     uint64_t consistent_lsn;
 } exported_snapshot;
 
+void pgcdc_pg_create_slot_sql(pgcdc_buf *out, const char *quoted_slot, int server_version,
+                              int export_snapshot, int failover)
+{
+    if (server_version >= 150000) {
+        pgcdc_buf_printf(out, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT '%s'%s)",
+                         quoted_slot, export_snapshot ? "export" : "nothing",
+                         failover && server_version >= 170000 ? ", FAILOVER true" : "");
+        return;
+    }
+    pgcdc_buf_printf(out, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput %s", quoted_slot,
+                     export_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+}
+
+void pgcdc_pg_alter_slot_failover_sql(pgcdc_buf *out, const char *quoted_slot, int failover)
+{
+    pgcdc_buf_printf(out, "ALTER_REPLICATION_SLOT %s (FAILOVER %s)", quoted_slot,
+                     failover ? "true" : "false");
+}
+
+/*
+ * Whether slot.failover can be honoured here: failover slots exist from
+ * PostgreSQL 17, on a primary only. Debezium then quietly makes an ordinary
+ * slot; pgcdc does the same but warns at every start, since the operator
+ * asked for something the slot will not have. Returns 1 to make or keep a
+ * failover slot, 0 otherwise.
+ */
+static int failover_usable(pg_source *src)
+{
+    const pgcdc_config *cfg = src->cfg;
+    if (!cfg->slot_failover)
+        return 0;
+    int v = src->cat.server_version;
+    if (v < 170000) {
+        pgcdc_log_warn("source",
+                       "slot.failover=true has no effect: PostgreSQL %d.%d has no failover slots "
+                       "(they need 17 or newer), so slot %s is an ordinary slot that a promoted "
+                       "standby will not have",
+                       v / 10000, v % 10000, cfg->slot_name);
+        return 0;
+    }
+    char *rec = NULL, err[512];
+    if (pgcdc_catalog_query_value(&src->cat, "SELECT pg_is_in_recovery()", &rec, err,
+                                  sizeof(err)) != 0) {
+        pgcdc_log_warn("source", "slot.failover: cannot tell whether the server is a standby (%s)",
+                       err);
+        return 1; /* the server will say no if it is one */
+    }
+    int standby = rec && rec[0] == 't';
+    free(rec);
+    if (standby)
+        pgcdc_log_warn("source",
+                       "slot.failover=true has no effect: the server is a standby and only a "
+                       "primary can have failover slots, so slot %s is an ordinary slot",
+                       cfg->slot_name);
+    return !standby;
+}
+
+/*
+ * Brings an existing slot's failover flag (PostgreSQL 17+) in line with
+ * slot.failover=true through ALTER_REPLICATION_SLOT. The reverse is left to
+ * the operator: a flag set by hand is not taken away just because the key
+ * was left at its default. Problems are warnings: the slot works either way.
+ */
+static void sync_failover(pg_source *src, const pgcdc_slot_info *si, int want)
+{
+    const pgcdc_config *cfg = src->cfg;
+    if (si->failover < 0)
+        return; /* no such flag before 17 */
+    if (si->failover && !cfg->slot_failover) {
+        pgcdc_log_warn("source",
+                       "slot %s is a failover slot but slot.failover=false: left as it is "
+                       "(ALTER_REPLICATION_SLOT %s (FAILOVER false) on a replication connection "
+                       "turns it off)",
+                       cfg->slot_name, cfg->slot_name);
+        return;
+    }
+    if (si->failover || !want)
+        return;
+    PGconn *conn = connect_replication(src);
+    if (!conn) {
+        pgcdc_log_warn("source", "slot.failover: %s; slot %s stays an ordinary slot", src->errstr,
+                       cfg->slot_name);
+        return;
+    }
+    char *qslot = PQescapeIdentifier(conn, cfg->slot_name, strlen(cfg->slot_name));
+    pgcdc_buf sql = PGCDC_BUF_INIT;
+    pgcdc_pg_alter_slot_failover_sql(&sql, qslot, 1);
+    PQfreemem(qslot);
+    char err[768];
+    if (exec_repl(conn, sql.data, PGRES_COMMAND_OK, err, sizeof(err)) == 0)
+        pgcdc_log_info("source", "slot %s is now a failover slot (slot.failover=true)",
+                       cfg->slot_name);
+    else
+        pgcdc_log_warn("source", "slot.failover: %s; slot %s stays an ordinary slot", err,
+                       cfg->slot_name);
+    pgcdc_buf_free(&sql);
+    PQfinish(conn);
+}
+
 /*
  * Makes sure the slot exists, is a pgoutput slot of this database and is
  * free; creates it when missing (with an exported snapshot when `export` is
- * given). A lost slot, or a missing one that offsets say pgcdc streamed from,
- * is an error unless `recover` (snapshot.mode=when_needed): then the lost
- * slot is dropped, a new one created, and *recovered set so the caller
- * copies the tables again.
+ * given). slot.failover makes a new slot a failover slot and switches an
+ * existing one, where the server allows it (see failover_usable). A lost slot, or a missing one
+ * that offsets say pgcdc streamed from, is an error unless `recover` (snapshot.mode=when_needed):
+ * then the lost slot is dropped, a new one created, and *recovered set so the caller copies the
+ * tables again.
  */
 static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets, exported_snapshot *export,
                        int recover, int *recovered)
 {
     pgcdc_slot_info si;
     const pgcdc_config *cfg = src->cfg;
+    int failover = failover_usable(src);
     if (pgcdc_catalog_slot_info(&src->cat, cfg->slot_name, &si, src->errstr, sizeof(src->errstr)) !=
         0)
         return -1;
@@ -983,8 +1103,10 @@ static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets, exported_sn
                      cfg->slot_name, si.active_pid);
             return -1;
         }
-        if (strcmp(si.wal_status, "lost") != 0)
+        if (strcmp(si.wal_status, "lost") != 0) {
+            sync_failover(src, &si, failover);
             return 0;
+        }
         if (!recover) {
             snprintf(src->errstr, sizeof(src->errstr),
                      "replication slot '%s' is invalidated (wal_status = lost): PostgreSQL "
@@ -1032,12 +1154,7 @@ static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets, exported_sn
         return -1;
     char *qslot = PQescapeIdentifier(conn, cfg->slot_name, strlen(cfg->slot_name));
     pgcdc_buf sql = PGCDC_BUF_INIT;
-    if (src->cat.server_version >= 150000)
-        pgcdc_buf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT '%s')", qslot,
-                         export ? "export" : "nothing");
-    else
-        pgcdc_buf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput %s", qslot,
-                         export ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+    pgcdc_pg_create_slot_sql(&sql, qslot, src->cat.server_version, export != NULL, failover);
     PQfreemem(qslot);
     PGresult *res = PQexec(conn, sql.data);
     int rc = -1;
@@ -1045,9 +1162,9 @@ static int ensure_slot(pg_source *src, const pgcdc_offsets *offsets, exported_sn
         snprintf(src->errstr, sizeof(src->errstr), "%s: %s", sql.data, PQresultErrorMessage(res));
     } else {
         rc = 0;
-        pgcdc_log_info("source", "created replication slot %s (pgoutput) at %s%s%s", cfg->slot_name,
-                       PQgetvalue(res, 0, 1), export ? ", snapshot " : "",
-                       export ? PQgetvalue(res, 0, 2) : "");
+        pgcdc_log_info("source", "created replication slot %s (pgoutput%s) at %s%s%s",
+                       cfg->slot_name, failover ? ", failover" : "", PQgetvalue(res, 0, 1),
+                       export ? ", snapshot " : "", export ? PQgetvalue(res, 0, 2) : "");
         if (export) {
             snprintf(export->name, sizeof(export->name), "%s", PQgetvalue(res, 0, 2));
             pgcdc_lsn_parse(PQgetvalue(res, 0, 1), &export->consistent_lsn);
@@ -1327,24 +1444,24 @@ static int stream_loop(pg_source *src)
 
 /* Whether this start copies existing rows first: initial and initial_only
  * (the default, as in Debezium) do when the slot has no offsets yet or an
- * earlier snapshot was interrupted. Returns 1/0, or -1 for modes this build
- * cannot honour. */
+ * earlier snapshot was interrupted; always does on every start. Returns
+ * 1/0, or -1 for a mode this build cannot honour. */
 static int snapshot_needed(pg_source *src, const pgcdc_offsets *offsets, int found)
 {
     switch (src->cfg->snapshot_mode) {
     case PGCDC_SNAPSHOT_NO_DATA:
         return 0;
+    case PGCDC_SNAPSHOT_ALWAYS:
+        return 1;
     case PGCDC_SNAPSHOT_UNSET:
     case PGCDC_SNAPSHOT_INITIAL:
     case PGCDC_SNAPSHOT_INITIAL_ONLY:
     case PGCDC_SNAPSHOT_WHEN_NEEDED: /* plus a lost slot: see ensure_slot */
         return !found || offsets->snapshot == PGCDC_SNAPSHOT_STATE_RUNNING;
-    default:
-        snprintf(src->errstr, sizeof(src->errstr),
-                 "snapshot.mode: 'always' is not supported yet; use initial (the default), "
-                 "initial_only, when_needed or no_data");
-        return -1;
     }
+    snprintf(src->errstr, sizeof(src->errstr), "snapshot.mode: unknown mode %d",
+             (int)src->cfg->snapshot_mode);
+    return -1;
 }
 
 /* slot.drop.on.stop: the walsender may need a moment to release the slot
@@ -1392,10 +1509,11 @@ static int snapshot_emit(void *ctx, pgcdc_change *chg)
 static int take_snapshot(pg_source *src, exported_snapshot *export)
 {
     pgcdc_snapshot_stats st;
+    pgcdc_status_set_phase(src->status, PGCDC_PHASE_SNAPSHOT);
     int rc = pgcdc_snapshot_run(&src->cat, src->cfg, src->filter, &src->enc,
                                 export->conn ? export->name : NULL, export->consistent_lsn,
-                                snapshot_emit, src, src->pipe, src->stop, &st, src->errstr,
-                                sizeof(src->errstr));
+                                snapshot_emit, src, src->pipe, src->stop, src->status, &st,
+                                src->errstr, sizeof(src->errstr));
     if (export->conn) {
         PQfinish(export->conn);
         export->conn = NULL;
@@ -1426,6 +1544,13 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
 
     exported_snapshot export;
     memset(&export, 0, sizeof(export));
+    src->status = pgcdc_status_new(data_dir, cfg->slot_name);
+    if (!src->status) {
+        snprintf(src->errstr, sizeof(src->errstr), "source: out of memory");
+        goto out;
+    }
+    if (pgcdc_status_start_writer(src->status, src->errstr, sizeof(src->errstr)) != 0)
+        goto out;
     src->filter = pgcdc_filter_new(cfg, src->errstr, sizeof(src->errstr));
     if (!src->filter)
         goto out;
@@ -1469,18 +1594,36 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     if (src->cfg->snapshot_mode == PGCDC_SNAPSHOT_UNSET && snapshot)
         pgcdc_log_info("source", "snapshot.mode is not set: copying existing rows first "
                                  "(Debezium's default, initial)");
-    int recover = cfg->snapshot_mode == PGCDC_SNAPSHOT_WHEN_NEEDED, recovered = 0;
+    /* always copies anyway, so a lost slot can be replaced as when_needed does */
+    int recover = cfg->snapshot_mode == PGCDC_SNAPSHOT_WHEN_NEEDED ||
+                  cfg->snapshot_mode == PGCDC_SNAPSHOT_ALWAYS,
+        recovered = 0;
     if (ensure_slot(src, &offsets, snapshot || recover ? &export : NULL, recover, &recovered) != 0)
         goto out;
     if (recovered || export.conn)
         snapshot = 1; /* a slot made now is only consistent with a fresh copy */
     if (snapshot) {
-        /* restart-safe: until the marker batch is acknowledged the file says
-         * "running", and an interrupted snapshot is taken again; a fresh
-         * copy also makes an unfinished incremental snapshot moot */
-        pgcdc_offsets_clear(&offsets);
+        /* Restart-safe: until the marker batch is acknowledged the file says
+         * "running", and an interrupted snapshot is taken again. Positions
+         * of a slot made now mean nothing; over an existing slot (always, or
+         * an interrupted copy) what was acknowledged stays acknowledged, and
+         * the fresh snapshot's copy is followed by the changes after it. A
+         * fresh copy also makes an unfinished incremental snapshot moot. */
+        if (export.conn || recovered)
+            pgcdc_offsets_clear(&offsets);
+        free(offsets.incremental);
+        offsets.incremental = NULL;
         pgcdc_incr_rewind(src->incr, NULL);
         offsets.snapshot = PGCDC_SNAPSHOT_STATE_RUNNING;
+        if (cfg->snapshot_mode == PGCDC_SNAPSHOT_ALWAYS && !export.conn) {
+            char l[32];
+            pgcdc_lsn_format(offsets.done_lsn, l, sizeof(l));
+            pgcdc_log_info("source",
+                           "snapshot.mode=always: copying the tables again over the existing "
+                           "slot %s with a fresh snapshot; changes after the acknowledged "
+                           "position %s arrive as events after the copy, some of them again",
+                           cfg->slot_name, l);
+        }
     }
     if (pgcdc_debezium_init(&src->enc, cfg, src->cat.dbname, src->errstr, sizeof(src->errstr)) != 0)
         goto out;
@@ -1521,21 +1664,26 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     for (;;) {
         if (src->streaming_started && catalog_alive(src) != 0) {
             pgcdc_log_warn("source", "%s; retrying in %d ms", src->errstr, backoff_ms);
+            pgcdc_status_set_message(src->status, src->errstr);
         } else if (src->streaming_started && check_slot_health(src) != 0) {
             goto out;
         } else if (start_streaming(src) != 0) {
             if (!src->streaming_started)
                 goto out; /* first start: report the configuration problem */
             pgcdc_log_warn("source", "%s; retrying in %d ms", src->errstr, backoff_ms);
+            pgcdc_status_set_message(src->status, src->errstr);
         } else {
             src->streaming_started = 1;
             backoff_ms = 1000;
+            pgcdc_status_set_phase(src->status, PGCDC_PHASE_STREAMING);
+            pgcdc_status_set_message(src->status, NULL);
             int r = stream_loop(src);
             if (r == 0)
                 break; /* stop requested */
             if (r < 0)
                 goto out;
             pgcdc_log_warn("source", "%s; reconnecting in %d ms", src->errstr, backoff_ms);
+            pgcdc_status_set_message(src->status, src->errstr);
         }
         end_session(src);
         for (int waited = 0; waited < backoff_ms && !*stop; waited += 100)
@@ -1575,9 +1723,12 @@ out:
         }
         log_stats(src, 1);
         pgcdc_pipeline_free(src->pipe);
+        src->pipe = NULL;
     }
-    if (rc != 0)
+    if (rc != 0) {
         snprintf(errstr, errstr_size, "%s", src->errstr);
+        pgcdc_status_set_message(src->status, src->errstr);
+    }
     if (src->repl) {
         PQfinish(src->repl);
         src->repl = NULL;
@@ -1603,5 +1754,6 @@ out:
     if (src->cat.conn)
         pgcdc_catalog_close(&src->cat);
     pgcdc_buf_free(&src->scratch);
+    pgcdc_status_free(src->status); /* records phase "stopped" */
     return rc;
 }

@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,10 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "core/status.h"
+
+#define PROGRESS_LOG_US (10 * 1000000LL)
+#define STATUS_FLUSH_US 250000
 
 /* Unescapes one COPY text field into out; returns the end of the output. */
 static char *copy_unescape(const char *q, const char *fend, char *out)
@@ -280,8 +285,50 @@ static int64_t now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Streams one table's rows through the hold-back slot. */
-static int copy_table(pgcdc_catalog *cat, snap *sn, pgcdc_table *t, int64_t estimate,
+int64_t pgcdc_snapshot_estimate_rows(double reltuples, int64_t relpages, int64_t curpages,
+                                     int64_t tuple_width, int64_t block_size)
+{
+    if (curpages <= 0)
+        return 0; /* no heap pages, no rows */
+    /* the planner's way: the density seen by the last VACUUM/ANALYZE times
+     * the table's size now, so growth since then is counted */
+    if (reltuples > 0 && relpages > 0)
+        return (int64_t)llround(reltuples / (double)relpages * (double)curpages);
+    /* never analyzed (-1), or empty when last looked at: as the planner
+     * does, guess the density from the column widths (page header 24
+     * bytes, tuple header 24 plus a 4-byte line pointer per row) */
+    if (tuple_width < 0 || block_size <= 24)
+        return -1;
+    int64_t density = (block_size - 24) / (tuple_width + 28);
+    return (density < 1 ? 1 : density) * curpages;
+}
+
+/* Appends "2 of 5 tables done, <progress>" for the initial snapshot. */
+static void format_overall(pgcdc_status *st, pgcdc_buf *out)
+{
+    pgcdc_status_overall o;
+    pgcdc_status_overall_get(st, PGCDC_STATUS_KIND_SNAPSHOT, &o);
+    pgcdc_buf_printf(out, "%d of %d tables done, ", o.tables_done, o.tables_total);
+    pgcdc_progress_format(&o.progress, out);
+}
+
+/* Logs a table's progress (finished or not) followed by the overall one. */
+static void log_table_progress(pgcdc_status *st, int sid, const pgcdc_table *t)
+{
+    pgcdc_progress p;
+    pgcdc_buf line = PGCDC_BUF_INIT;
+    pgcdc_status_table_progress(st, sid, &p);
+    pgcdc_buf_printf(&line, "%s.%s: ", t->schema, t->name);
+    pgcdc_progress_format(&p, &line);
+    PGCDC_BUF_LIT(&line, "; overall ");
+    format_overall(st, &line);
+    pgcdc_log_info("snapshot", "%s", line.data);
+    pgcdc_buf_free(&line);
+}
+
+/* Streams one table's rows through the hold-back slot. Rows are counted
+ * locally and handed to the status a few times a second, not per row. */
+static int copy_table(pgcdc_catalog *cat, snap *sn, pgcdc_table *t, pgcdc_status *st, int sid,
                       uint64_t *rows_total, char *errstr, size_t errstr_size)
 {
     char *qs = PQescapeIdentifier(cat->conn, t->schema, strlen(t->schema));
@@ -298,8 +345,9 @@ static int copy_table(pgcdc_catalog *cat, snap *sn, pgcdc_table *t, int64_t esti
         return -1;
     }
     PQclear(res);
-    int64_t t0 = now_us(), last_log = t0;
-    uint64_t rows = 0;
+    pgcdc_status_table_begin(st, sid);
+    int64_t t0 = now_us(), last_log = t0, last_flush = t0;
+    uint64_t rows = 0, pending = 0;
     int rc = 0, first = 1;
     char *buf = NULL;
     int n;
@@ -335,14 +383,19 @@ static int copy_table(pgcdc_catalog *cat, snap *sn, pgcdc_table *t, int64_t esti
         sn->held = h;
         sn->cur ^= 1;
         rows++;
+        pending++;
         int64_t now = now_us();
-        if (now - last_log > 10000000) {
-            double secs = (double)(now - t0) / 1e6;
-            pgcdc_log_info("snapshot", "%s.%s: %" PRIu64 " of ~%lld rows, %.0f rows/s", t->schema,
-                           t->name, rows, (long long)estimate, (double)rows / secs);
-            last_log = now;
+        if (now - last_flush >= STATUS_FLUSH_US) {
+            pgcdc_status_table_add_rows(st, sid, pending);
+            pending = 0;
+            last_flush = now;
+            if (now - last_log >= PROGRESS_LOG_US) {
+                log_table_progress(st, sid, t);
+                last_log = now;
+            }
         }
     }
+    pgcdc_status_table_add_rows(st, sid, pending);
     if (buf)
         PQfreemem(buf);
     if (rc != 0) {
@@ -359,18 +412,39 @@ static int copy_table(pgcdc_catalog *cat, snap *sn, pgcdc_table *t, int64_t esti
     while ((res = PQgetResult(cat->conn)))
         PQclear(res);
     if (rc == 0) {
-        double secs = (double)(now_us() - t0) / 1e6;
-        pgcdc_log_info("snapshot", "%s.%s: %" PRIu64 " rows in %.1f s", t->schema, t->name, rows,
-                       secs);
+        pgcdc_status_table_finish(st, sid);
+        log_table_progress(st, sid, t);
         *rows_total += rows;
     }
     return rc;
+}
+
+/* One captured table of the snapshot. */
+typedef struct captured {
+    int row;            /* in the listing of published tables */
+    int sid;            /* status entry */
+    int64_t pages;      /* heap size now */
+    int guessed;        /* estimate from column widths: no statistics */
+    pgcdc_table *table; /* description; NULL until loaded */
+} captured;
+
+/* Appends how many rows the copy of c expects, for the logs. */
+static void format_estimate(pgcdc_status *st, const captured *c, pgcdc_buf *out)
+{
+    pgcdc_progress p;
+    pgcdc_status_table_progress(st, c->sid, &p);
+    if (p.estimate < 0)
+        PGCDC_BUF_LIT(out, "row count unknown");
+    else
+        pgcdc_buf_printf(out, "~%" PRId64 " rows%s", p.estimate,
+                         c->guessed ? " estimated from its size" : "");
 }
 
 /* ---------- parallel copy ---------- */
 
 typedef struct work_item {
     pgcdc_table *table;
+    int ti; /* index of the table in parallel_ctx.tabs / items_left */
     int64_t first_page;
     int64_t end_page; /* exclusive; -1: to the end of the table */
 } work_item;
@@ -385,11 +459,17 @@ typedef struct parallel_ctx {
     int64_t ts_us;
     work_item *items;
     int nitems;
+    pgcdc_status *st;
+    const captured *tabs;
+    int ntables;
+    int threads;
     pthread_mutex_t lock;
-    int next_item; /* guarded by lock */
-    int failed;    /* guarded by lock */
-    int stopped;   /* guarded by lock */
-    uint64_t rows; /* guarded by lock */
+    int next_item;       /* guarded by lock */
+    int failed;          /* guarded by lock */
+    int stopped;         /* guarded by lock */
+    uint64_t rows;       /* guarded by lock */
+    int *items_left;     /* per table, ranges not yet copied; guarded by lock */
+    int64_t last_log_us; /* guarded by lock */
     char errstr[512];
 } parallel_ctx;
 
@@ -411,6 +491,34 @@ static int parallel_should_stop(parallel_ctx *pc)
     int r = pc->failed || pc->stopped;
     pthread_mutex_unlock(&pc->lock);
     return r;
+}
+
+/* Every PROGRESS_LOG_US, one worker (whichever gets here first after a
+ * batch) logs the overall progress and each table being copied. */
+static void parallel_maybe_log(parallel_ctx *pc)
+{
+    int64_t now = now_us();
+    pthread_mutex_lock(&pc->lock);
+    int due = now - pc->last_log_us >= PROGRESS_LOG_US;
+    if (due)
+        pc->last_log_us = now;
+    pthread_mutex_unlock(&pc->lock);
+    if (!due)
+        return;
+    pgcdc_buf line = PGCDC_BUF_INIT;
+    format_overall(pc->st, &line);
+    pgcdc_log_info("snapshot", "%d workers: %s", pc->threads, line.data);
+    for (int i = 0; i < pc->ntables; i++) {
+        pgcdc_progress p;
+        const pgcdc_table *t = pc->tabs[i].table;
+        if (pgcdc_status_table_progress(pc->st, pc->tabs[i].sid, &p) != 0 || !p.started ||
+            p.finished)
+            continue;
+        pgcdc_buf_reset(&line);
+        pgcdc_progress_format(&p, &line);
+        pgcdc_log_info("snapshot", "%s.%s: %s", t->schema, t->name, line.data);
+    }
+    pgcdc_buf_free(&line);
 }
 
 /* Hands a full batch to the pipeline and waits for room (backpressure).
@@ -474,9 +582,10 @@ static int worker_copy(parallel_ctx *pc, PGconn *conn, const work_item *w, pgcdc
         *values = nv;
         *values_cap = (size_t)t->ncols;
     }
+    pgcdc_status_table_begin(pc->st, pc->tabs[w->ti].sid);
     char *buf = NULL;
     int n, rc = 0;
-    uint64_t rows = 0;
+    uint64_t rows = 0, pending = 0;
     while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
         char perr[256];
         if (rc == 0 && pgcdc_copy_row_parse(buf, (size_t)n, t->ncols, text, *values, perr,
@@ -504,11 +613,18 @@ static int worker_copy(parallel_ctx *pc, PGconn *conn, const work_item *w, pgcdc
             continue;
         }
         rows++;
-        if (((*batch)->nrecords >= (uint32_t)pc->cfg->batch_max_events ||
-             (*batch)->data.len >= (4u << 20)) &&
-            worker_push(pc, batch) != 0)
-            rc = -1;
+        pending++;
+        if ((*batch)->nrecords >= (uint32_t)pc->cfg->batch_max_events ||
+            (*batch)->data.len >= (4u << 20)) {
+            /* progress is counted per batch: one status lock per push */
+            pgcdc_status_table_add_rows(pc->st, pc->tabs[w->ti].sid, pending);
+            pending = 0;
+            if (worker_push(pc, batch) != 0)
+                rc = -1;
+            parallel_maybe_log(pc);
+        }
     }
+    pgcdc_status_table_add_rows(pc->st, pc->tabs[w->ti].sid, pending);
     res = PQgetResult(conn);
     if (rc == 0 && (n == -2 || PQresultStatus(res) != PGRES_COMMAND_OK)) {
         set_pq_error(err, sizeof(err), "COPY", res, conn);
@@ -520,7 +636,15 @@ static int worker_copy(parallel_ctx *pc, PGconn *conn, const work_item *w, pgcdc
         PQclear(res);
     pthread_mutex_lock(&pc->lock);
     pc->rows += rows;
+    int left = rc == 0 ? --pc->items_left[w->ti] : -1;
     pthread_mutex_unlock(&pc->lock);
+    if (left == 0) {
+        /* every range of the table has been read (some rows may still wait
+         * in other workers' unpushed batches: done means read, as in the
+         * single-threaded copy) */
+        pgcdc_status_table_finish(pc->st, pc->tabs[w->ti].sid);
+        log_table_progress(pc->st, pc->tabs[w->ti].sid, t);
+    }
     return rc;
 }
 
@@ -573,10 +697,10 @@ out:
 
 /* Splits tables into page ranges and runs the workers. The caller's
  * transaction (which holds the snapshot) stays open until they finish. */
-static int copy_parallel(pgcdc_catalog *cat, const pgcdc_config *cfg, pgcdc_debezium *enc,
-                         pgcdc_pipeline *pipe, volatile sig_atomic_t *stop,
-                         const char *snapshot_name, uint64_t lsn, pgcdc_table **tables, int ntables,
-                         uint64_t *rows, char *errstr, size_t errstr_size)
+static int copy_parallel(const pgcdc_config *cfg, pgcdc_debezium *enc, pgcdc_pipeline *pipe,
+                         volatile sig_atomic_t *stop, const char *snapshot_name, uint64_t lsn,
+                         const captured *tabs, int ntables, pgcdc_status *st, uint64_t *rows,
+                         char *errstr, size_t errstr_size)
 {
     int threads = cfg->snapshot_max_threads;
     parallel_ctx pc;
@@ -589,22 +713,18 @@ static int copy_parallel(pgcdc_catalog *cat, const pgcdc_config *cfg, pgcdc_debe
     pc.snapshot_name = snapshot_name;
     pc.lsn = lsn;
     pc.ts_us = now_us();
+    pc.st = st;
+    pc.tabs = tabs;
+    pc.ntables = ntables;
+    pc.threads = threads;
     int cap = 0, rc = -1, started = 0;
     pthread_t *tids = calloc((size_t)threads, sizeof(*tids));
-    if (!tids)
+    pc.items_left = calloc(ntables ? (size_t)ntables : 1, sizeof(*pc.items_left));
+    if (!tids || !pc.items_left)
         goto oom;
     for (int i = 0; i < ntables; i++) {
-        char srelid[16];
-        snprintf(srelid, sizeof(srelid), "%u", tables[i]->relid);
-        const char *params[1] = {srelid};
-        PGresult *res = PQexecParams(
-            cat->conn, "SELECT pg_relation_size($1::oid) / current_setting('block_size')::bigint",
-            1, NULL, params, NULL, NULL, 0);
-        int64_t pages =
-            PQresultStatus(res) == PGRES_TUPLES_OK ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-        PQclear(res);
         /* ranges small enough to balance the workers, large enough to be cheap */
-        int64_t chunk = pages / (threads * 4);
+        int64_t pages = tabs[i].pages, chunk = pages / (threads * 4);
         if (chunk < 128)
             chunk = 128;
         for (int64_t first = 0;; first += chunk) {
@@ -616,14 +736,20 @@ static int copy_parallel(pgcdc_catalog *cat, const pgcdc_config *cfg, pgcdc_debe
                 pc.items = nw;
             }
             int last = first + chunk >= pages;
-            pc.items[pc.nitems++] = (work_item){tables[i], first, last ? -1 : first + chunk};
+            pc.items[pc.nitems++] = (work_item){tabs[i].table, i, first, last ? -1 : first + chunk};
+            pc.items_left[i]++;
             if (last)
                 break;
         }
-        pgcdc_log_info("snapshot", "copying %s.%s (%lld pages) with %d workers", tables[i]->schema,
-                       tables[i]->name, (long long)pages, threads);
+        pgcdc_buf est = PGCDC_BUF_INIT;
+        format_estimate(st, &tabs[i], &est);
+        pgcdc_log_info("snapshot", "copying %s.%s (%s, %lld pages) with %d workers",
+                       tabs[i].table->schema, tabs[i].table->name, est.data, (long long)pages,
+                       threads);
+        pgcdc_buf_free(&est);
     }
     int64_t t0 = now_us();
+    pc.last_log_us = t0;
     for (; started < threads; started++)
         if (pthread_create(&tids[started], NULL, worker_main, &pc) != 0)
             break;
@@ -651,6 +777,7 @@ oom:
     snprintf(errstr, errstr_size, "snapshot: out of memory");
 out:
     free(pc.items);
+    free(pc.items_left);
     free(tids);
     pthread_mutex_destroy(&pc.lock);
     return rc;
@@ -659,8 +786,8 @@ out:
 int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_filter *filter,
                        pgcdc_debezium *enc, const char *snapshot_name, uint64_t lsn,
                        pgcdc_snapshot_emit_fn emit, void *ctx, pgcdc_pipeline *pipe,
-                       volatile sig_atomic_t *stop, pgcdc_snapshot_stats *stats, char *errstr,
-                       size_t errstr_size)
+                       volatile sig_atomic_t *stop, pgcdc_status *status,
+                       pgcdc_snapshot_stats *stats, char *errstr, size_t errstr_size)
 {
     char *exported = NULL; /* snapshot shared with parallel workers */
     snap sn;
@@ -670,9 +797,15 @@ int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_
     sn.lsn = lsn;
     sn.ts_us = now_us();
     memset(stats, 0, sizeof(*stats));
-    pgcdc_table **tables = NULL;
-    int ntables = 0, rc = -1, in_txn = 0;
+    captured *tabs = NULL;
+    int ncaptured = 0, rc = -1, in_txn = 0;
     PGresult *res = NULL;
+    /* the progress logs read the status; without one, keep a private one */
+    pgcdc_status *own = NULL, *st = status;
+    if (!st && !(st = own = pgcdc_status_new(NULL, cfg->slot_name))) {
+        snprintf(errstr, errstr_size, "snapshot: out of memory");
+        return -1;
+    }
 
     if (begin_snapshot_txn(cat->conn, snapshot_name, errstr, errstr_size) != 0) {
         in_txn = PQtransactionStatus(cat->conn) != PQTRANS_IDLE;
@@ -681,7 +814,13 @@ int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_
     in_txn = 1;
     const char *params[1] = {cfg->publication_name};
     res = PQexecParams(cat->conn,
-                       "SELECT c.oid, n.nspname, c.relname, c.reltuples::bigint "
+                       "SELECT c.oid, n.nspname, c.relname, c.reltuples::float8, c.relpages, "
+                       "pg_relation_size(c.oid) / current_setting('block_size')::bigint, "
+                       /* the planner's width guess: fixed widths, 32 for varlena */
+                       "(SELECT coalesce(sum(CASE WHEN t.typlen > 0 THEN t.typlen ELSE 32 END), 0) "
+                       " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                       " WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), "
+                       "current_setting('block_size')::bigint "
                        "FROM pg_publication_tables pt "
                        "JOIN pg_namespace n ON n.nspname = pt.schemaname "
                        "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
@@ -692,48 +831,54 @@ int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_
         goto out;
     }
     int n = PQntuples(res);
-    tables = calloc(n ? (size_t)n : 1, sizeof(*tables));
-    if (!tables) {
+    tabs = calloc(n ? (size_t)n : 1, sizeof(*tabs));
+    if (!tabs) {
         snprintf(errstr, errstr_size, "snapshot: out of memory");
         goto out;
     }
+    /* every captured table is listed up front, so progress has a total */
+    for (int i = 0; i < n; i++) {
+        const char *schema = PQgetvalue(res, i, 1), *name = PQgetvalue(res, i, 2);
+        if (!pgcdc_filter_table(filter, schema, name))
+            continue;
+        captured *c = &tabs[ncaptured++];
+        double reltuples = strtod(PQgetvalue(res, i, 3), NULL);
+        int64_t relpages = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        c->row = i;
+        c->pages = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+        c->guessed = c->pages > 0 && !(reltuples > 0 && relpages > 0);
+        int64_t estimate = pgcdc_snapshot_estimate_rows(reltuples, relpages, c->pages,
+                                                        strtoll(PQgetvalue(res, i, 6), NULL, 10),
+                                                        strtoll(PQgetvalue(res, i, 7), NULL, 10));
+        c->sid = pgcdc_status_table_add(st, PGCDC_STATUS_KIND_SNAPSHOT, schema, name, estimate);
+    }
     uint64_t rows_total = 0;
-    if (cfg->snapshot_max_threads > 1 && pipe) {
-        /* describe every table first, inside the snapshot, then copy in parallel */
-        for (int i = 0; i < n; i++) {
-            const char *schema = PQgetvalue(res, i, 1), *name = PQgetvalue(res, i, 2);
-            if (!pgcdc_filter_table(filter, schema, name))
-                continue;
-            pgcdc_table *t = pgcdc_snapshot_load_table(
-                cat, enc, filter, (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10), schema, name,
-                errstr, errstr_size);
-            if (!t)
-                goto out;
-            tables[ntables++] = t;
-        }
-        if (!snapshot_name && pgcdc_catalog_query_value(cat, "SELECT pg_export_snapshot()",
-                                                        &exported, errstr, errstr_size) != 0)
+    int parallel = cfg->snapshot_max_threads > 1 && pipe;
+    for (int k = 0; k < ncaptured; k++) {
+        captured *c = &tabs[k];
+        c->table = pgcdc_snapshot_load_table(
+            cat, enc, filter, (uint32_t)strtoul(PQgetvalue(res, c->row, 0), NULL, 10),
+            PQgetvalue(res, c->row, 1), PQgetvalue(res, c->row, 2), errstr, errstr_size);
+        if (!c->table)
             goto out;
-        rc = copy_parallel(cat, cfg, enc, pipe, stop, snapshot_name ? snapshot_name : exported, lsn,
-                           tables, ntables, &rows_total, errstr, errstr_size);
+        if (parallel)
+            continue; /* describe every table first, inside the snapshot */
+        pgcdc_buf est = PGCDC_BUF_INIT;
+        format_estimate(st, c, &est);
+        pgcdc_log_info("snapshot", "copying %s.%s (%s)", c->table->schema, c->table->name,
+                       est.data);
+        pgcdc_buf_free(&est);
+        rc = copy_table(cat, &sn, c->table, st, c->sid, &rows_total, errstr, errstr_size);
         if (rc != 0)
             goto out;
         rc = -1;
     }
-    for (int i = 0; i < n && !(cfg->snapshot_max_threads > 1 && pipe); i++) {
-        const char *schema = PQgetvalue(res, i, 1), *name = PQgetvalue(res, i, 2);
-        if (!pgcdc_filter_table(filter, schema, name))
-            continue;
-        pgcdc_table *t = pgcdc_snapshot_load_table(
-            cat, enc, filter, (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10), schema, name,
-            errstr, errstr_size);
-        if (!t)
+    if (parallel) {
+        if (!snapshot_name && pgcdc_catalog_query_value(cat, "SELECT pg_export_snapshot()",
+                                                        &exported, errstr, errstr_size) != 0)
             goto out;
-        tables[ntables++] = t;
-        int64_t estimate = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-        pgcdc_log_info("snapshot", "copying %s.%s (~%lld rows)", schema, name,
-                       (long long)(estimate < 0 ? 0 : estimate));
-        rc = copy_table(cat, &sn, t, estimate, &rows_total, errstr, errstr_size);
+        rc = copy_parallel(cfg, enc, pipe, stop, snapshot_name ? snapshot_name : exported, lsn,
+                           tabs, ncaptured, st, &rows_total, errstr, errstr_size);
         if (rc != 0)
             goto out;
         rc = -1;
@@ -741,7 +886,7 @@ int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_
     rc = emit_held(&sn, 1, 1);
     if (rc != 0)
         goto out;
-    stats->tables = ntables;
+    stats->tables = ncaptured;
     stats->rows = rows_total;
     if (exec_ok(cat->conn, "COMMIT", errstr, errstr_size) != 0)
         goto out;
@@ -754,14 +899,17 @@ out:
         PGresult *r = PQexec(cat->conn, "ROLLBACK");
         PQclear(r);
     }
-    for (int i = 0; i < ntables; i++) {
-        pgcdc_table_clear(tables[i]);
-        free(tables[i]);
+    for (int k = 0; k < ncaptured && tabs; k++) {
+        if (tabs[k].table) {
+            pgcdc_table_clear(tabs[k].table);
+            free(tabs[k].table);
+        }
     }
-    free(tables);
+    free(tabs);
     for (int i = 0; i < 2; i++) {
         free(sn.rows[i].values);
         pgcdc_buf_free(&sn.rows[i].text);
     }
+    pgcdc_status_free(own);
     return rc;
 }

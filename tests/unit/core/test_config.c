@@ -91,6 +91,7 @@ static void test_defaults(void)
     CHECK_INT(cfg.streaming, 1);
     CHECK_INT(cfg.spill_bytes, 67108864);
     CHECK_INT(cfg.status_interval_ms, 10000);
+    CHECK_INT(cfg.slot_failover, 0);
     CHECK(cfg.schema_include == NULL && cfg.schema_exclude == NULL);
     CHECK(cfg.table_include == NULL && cfg.table_exclude == NULL);
     CHECK(cfg.column_include == NULL && cfg.column_exclude == NULL);
@@ -374,9 +375,11 @@ static void test_json_forms(void)
     CHECK_INT(load(&cfg, "  {\"connector.class\":\"io.debezium.connector.postgresql."
                          "PostgresConnector\",\"topic.prefix\":\"t1\",\"database.port\":6000,"
                          "\"tombstones.on.delete\":false,\"max.queue.size.in.bytes\":1e6,"
-                         "\"snapshot.mode\":\"never\",\"table.exclude.list\":null}"),
+                         "\"snapshot.mode\":\"never\",\"table.exclude.list\":null,"
+                         "\"slot.failover\":\"true\"}"),
               0);
     CHECK_STR(err, "");
+    CHECK_INT(cfg.slot_failover, 1);
     CHECK_INT(cfg.db_port, 6000);
     CHECK_INT(cfg.tombstones_on_delete, 0);
     CHECK_INT(cfg.queue_max_bytes, 1000000);

@@ -1,5 +1,6 @@
 /*
- * test_snapshot.c - COPY text-format row parsing used by the snapshot.
+ * test_snapshot.c - COPY text-format row parsing used by the snapshot, and
+ * the row estimates its progress reports rest on.
  */
 #include <string.h>
 
@@ -77,11 +78,33 @@ static void test_values_stay_valid_across_fields(void)
     pgcdc_buf_free(&s);
 }
 
+static void test_row_estimate(void)
+{
+    /* statistics: their density times the size now (the table grew) */
+    CHECK_INT(pgcdc_snapshot_estimate_rows(1000, 10, 20, 8, 8192), 2000);
+    CHECK_INT(pgcdc_snapshot_estimate_rows(1000, 10, 10, 8, 8192), 1000);
+    CHECK_INT(pgcdc_snapshot_estimate_rows(1000.4, 3, 3, 8, 8192), 1000);
+    /* no heap pages: nothing to copy, whatever the statistics say */
+    CHECK_INT(pgcdc_snapshot_estimate_rows(-1, 0, 0, 8, 8192), 0);
+    CHECK_INT(pgcdc_snapshot_estimate_rows(500, 5, 0, 8, 8192), 0);
+    /* never analyzed (-1) or empty when analyzed (0): the planner's guess
+     * from the widths, (8192 - 24) / (8 + 24 + 4) = 226 rows of two int4 */
+    CHECK_INT(pgcdc_snapshot_estimate_rows(-1, 0, 1328, 8, 8192), 226 * 1328);
+    CHECK_INT(pgcdc_snapshot_estimate_rows(0, 4, 10, 8, 8192), 2260);
+    CHECK_INT(pgcdc_snapshot_estimate_rows(0, 0, 10, 8, 8192), 2260);
+    /* very wide rows still count at least one per page */
+    CHECK_INT(pgcdc_snapshot_estimate_rows(-1, 0, 7, 100000, 8192), 7);
+    /* nothing usable */
+    CHECK_INT(pgcdc_snapshot_estimate_rows(-1, 0, 7, -1, 8192), -1);
+    CHECK_INT(pgcdc_snapshot_estimate_rows(-1, 0, 7, 8, 0), -1);
+}
+
 int main(void)
 {
     TEST_RUN(test_plain_and_null);
     TEST_RUN(test_escapes);
     TEST_RUN(test_field_count_mismatch);
     TEST_RUN(test_values_stay_valid_across_fields);
+    TEST_RUN(test_row_estimate);
     TEST_DONE();
 }
