@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # install-deps.sh - installs everything pgcdc's build, tests, demo and benchmark
 # need on Debian 12, idempotently: Debian packages that are missing, then a
-# Python virtualenv at .venv with pytest and psycopg2.
+# Python virtualenv at .venv with pytest, psycopg2 and confluent-kafka.
+# (The Kafka broker's jars for the test rig are not fetched here: the first
+# Kafka test resolves them with mvn, see tests/rig/kafkarig.py.)
 #
 # Safe to run repeatedly: it only touches apt when a package is missing and
 # only (re)creates the venv when it cannot import what we need.
@@ -16,8 +18,10 @@ DEB_PACKAGES=(
     postgresql-15 postgresql-client-15
     clang clang-format libclang-rt-14-dev
     python3-venv
+    default-jre-headless maven
+    librdkafka-dev
 )
-PY_PACKAGES=(pytest psycopg2-binary)
+PY_PACKAGES=(pytest psycopg2-binary confluent-kafka)
 
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 
@@ -70,7 +74,7 @@ install_debian_packages() {
 # True when the venv exists and can import everything the tests need.
 venv_ok() {
     [[ -x "$VENV/bin/python" ]] &&
-        "$VENV/bin/python" -c 'import pytest, psycopg2' >/dev/null 2>&1
+        "$VENV/bin/python" -c 'import pytest, psycopg2, confluent_kafka' >/dev/null 2>&1
 }
 
 # Creates $VENV with the first interpreter that has a working venv+ensurepip.
@@ -110,7 +114,7 @@ install_python_packages() {
         "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
     fi
     venv_ok || {
-        log "venv still cannot import pytest/psycopg2"
+        log "venv still cannot import pytest/psycopg2/confluent_kafka"
         return 1
     }
     log "Python venv: $VENV ready"

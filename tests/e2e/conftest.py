@@ -11,6 +11,26 @@ Fixtures:
   pgcdc       factory: pgcdc(pg=None, tables="s.t", **config) -> Pgcdc, with
               its own slot, publication, topic prefix and tmp dir; all stopped
               at teardown, and their logs printed if the test failed.
+  kafka       session-wide Kafka broker (tests/rig/kafkarig.py): KRaft, one
+              node, a PLAINTEXT listener (.bootstrap) and a SASL/PLAIN one
+              (.sasl_bootstrap, .sasl_user, .sasl_password), topics
+              auto-created.  Tests use their own topics (`unique_name`) and
+              never stop it.  Its log since the start of a failed test is printed.
+  make_kafka  factory for a private broker: make_kafka(sasl=False,
+              auto_create=True, props={...}) -> KafkaBroker, started; destroyed
+              at the end of the test (for stop/restart/kill tests); its log is
+              printed if the test failed.
+  The first Kafka fixture of a run resolves the broker's jars with mvn
+  (cached in ~/.cache/pgcdc/kafka-<version>, see kafkarig.resolve_jars).
+
+Kafka helpers (plain functions; bootstrap is "host:port" or a client config
+dict such as kafka.client_config(sasl=True)):
+  kafka_consume(bootstrap, topic, n=None, timeout) -> [KafkaRecord] read from
+              the beginning, without a consumer group; n=None reads up to the
+              end offsets.  KafkaRecord: topic, partition, offset, key, value
+              (bytes or None), headers [(name, bytes)], timestamp, key_text,
+              value_text, value_json(), header(name).
+  kafka_topics(bootstrap) -> {topic: partition count} (internal topics left out)
 
 Pgcdc (one pgcdc process and its files):
   .config (dict of flattened Debezium keys), .write_config(), .write_json_config()
@@ -22,6 +42,7 @@ Pgcdc (one pgcdc process and its files):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -37,6 +58,8 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "rig"))
 
+from kafkarig import KafkaBroker, KafkaRecord, consume, jars_resolved, list_topics  # noqa: E402
+from kafkarig import resolve_jars  # noqa: E402
 from pgrig import PgCluster  # noqa: E402
 
 DEFAULT_TIMEOUT = float(os.environ.get("PGCDC_E2E_TIMEOUT", "30"))
@@ -97,6 +120,86 @@ def make_pg(request, tmp_path):
             print(f"\n===== PostgreSQL log (private cluster {i}, port {c.port}) =====")
             print(_tail(c.log_text()))
         c.destroy(keep_log_to=keep)
+
+
+def _resolve_kafka_jars(request) -> None:
+    """Fetches the broker's jars on first use, showing progress despite capturing."""
+    if jars_resolved():
+        return
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    shown = capman.global_and_fixture_disabled() if capman else contextlib.nullcontext()
+    with shown:
+        print()
+        resolve_jars(progress=lambda msg: print(f"[e2e] {msg}", flush=True))
+
+
+@pytest.fixture(scope="session")
+def kafka(request, tmp_path_factory):
+    _resolve_kafka_jars(request)
+    broker = KafkaBroker(sasl=True)
+    try:
+        broker.start()
+    except BaseException:
+        broker.destroy(keep_log_to=str(tmp_path_factory.getbasetemp() / "kafka-session.log"))
+        raise
+    yield broker
+    keep = None
+    if request.session.testsfailed:
+        keep = str(tmp_path_factory.getbasetemp() / "kafka-session.log")
+        print(f"\n[e2e] Kafka log kept at {keep}")
+    broker.destroy(keep_log_to=keep)
+
+
+@pytest.fixture(autouse=True)
+def _kafka_log_on_failure(request):
+    """Prints the session broker's log lines written during a failed test that used it."""
+    if "kafka" not in request.fixturenames:
+        yield
+        return
+    broker = request.getfixturevalue("kafka")
+    start = broker.log_size()
+    yield
+    if _failed(request):
+        print(f"\n===== Kafka log since the start of the test ({broker.log_path}) =====")
+        print(broker.log_tail(6000, since=start))
+
+
+@pytest.fixture
+def make_kafka(request, tmp_path):
+    brokers: list[KafkaBroker] = []
+
+    def factory(sasl: bool = False, auto_create: bool = True, props: dict | None = None,
+                **kw) -> KafkaBroker:
+        _resolve_kafka_jars(request)
+        b = KafkaBroker(sasl=sasl, auto_create=auto_create, props=props, **kw)
+        brokers.append(b)
+        b.start()
+        return b
+
+    yield factory
+    failed = _failed(request)
+    for i, b in enumerate(brokers):
+        keep = str(tmp_path / f"kafka-{i}.log") if failed else None
+        if failed:
+            print(f"\n===== Kafka log (private broker {i}, {b.bootstrap}) =====")
+            print(_tail(b.log_text()))
+        b.destroy(keep_log_to=keep)
+
+
+def kafka_consume(bootstrap: str | dict, topic: str, n: int | None = None,
+                  timeout: float = DEFAULT_TIMEOUT,
+                  config: dict | None = None) -> list[KafkaRecord]:
+    """Records of topic from the beginning, sorted by (partition, offset).
+
+    n: wait for at least n records (AssertionError after timeout); None: all
+    records up to the end offsets.  config: extra consumer settings.
+    """
+    return consume(bootstrap, topic, n=n, timeout=timeout, config=config)
+
+
+def kafka_topics(bootstrap: str | dict, internal: bool = False) -> dict[str, int]:
+    """{topic: partition count} of the broker; __internal topics only if asked."""
+    return list_topics(bootstrap, internal=internal)
 
 
 @pytest.fixture(scope="session")
