@@ -19,7 +19,6 @@ DEB_PACKAGES=(
     clang clang-format libclang-rt-14-dev
     python3-venv
     default-jre-headless maven
-    librdkafka-dev
 )
 PY_PACKAGES=(pytest psycopg2-binary confluent-kafka)
 
