@@ -149,8 +149,10 @@ def test_kill_9_during_streamed_transaction(pg, pgcdc, unique_name):
     t = f"public.{unique_name}"
     pg.execute(f"CREATE TABLE {t} (id int PRIMARY KEY, pad text)")
     p = pgcdc(tables=t)
+    # a small queue paces the replay by the file sink's fsyncs, so the kill
+    # lands in the middle even on a loaded machine
     p.set(**{"value.converter.schemas.enable": False, "pgcdc.stream.spill.bytes": 1 << 20,
-             "max.batch.size": 500})
+             "max.batch.size": 500, "max.queue.size.in.bytes": 262144})
     topic = p.topic("public", unique_name)
     p.start()
     rows = 200000
