@@ -97,6 +97,20 @@ def test_incremental_snapshot_resumes_after_kill_9(pg, pgcdc, unique_name):
     p.start()
     wait_log(p, r"resuming the incremental snapshot of " + t)
     wait_log(p, r"incremental snapshot complete", timeout=240)
+    # pgcdc status shows the table among the incremental copies
+    deadline = time.time() + 10
+    while True:
+        r = p.run_cmd("status", "--data-dir", str(p.data_dir), "--json")
+        st = json.loads(r.stdout)
+        entries = [e for e in (st.get("status") or {}).get("tables", [])
+                   if e.get("kind") == "incremental"]
+        if entries and entries[0].get("done") or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert entries and entries[0]["table"] == unique_name, r.stdout
+    assert entries[0]["rows_done"] > 0 and entries[0]["done"], r.stdout
+    r = p.run_cmd("status", "--data-dir", str(p.data_dir))
+    assert "incremental" in r.stdout, r.stdout
     churn.stop_flag.set()
     churn.join()
     assert churn.error is None, churn.error

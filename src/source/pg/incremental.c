@@ -98,6 +98,9 @@ struct pgcdc_incr {
     queued_signal *signals;
     int nsignals, signals_cap;
     int64_t last_log_us;
+
+    pgcdc_status *status;
+    int status_id; /* status entry of tables[0]; -1: not registered */
 };
 
 static int64_t mono_us(void)
@@ -330,6 +333,8 @@ static void progress_reset_table(pgcdc_incr *incr)
 static void tables_pop(pgcdc_incr *incr, int i)
 {
     if (i == 0) {
+        pgcdc_status_table_finish(incr->status, incr->status_id);
+        incr->status_id = -1;
         window_clear(incr);
         progress_reset_table(incr);
         incr->nkey = 0;
@@ -422,9 +427,15 @@ static char **strv_from_json(json_t *a, int *n)
     return v;
 }
 
+static void restore_json(pgcdc_incr *incr, const char *state_json);
+
 /* Replaces the progress with state_json's; forgets the window and signals. */
 static void restore(pgcdc_incr *incr, const char *state_json)
 {
+    /* the status entry of the current table survives a rewind to it */
+    int keep_id = incr->status_id;
+    char *keep_name = keep_id >= 0 && incr->ntables ? xstrdup(incr->tables[0].name) : NULL;
+    incr->status_id = -1;
     window_clear(incr);
     progress_reset_table(incr);
     while (incr->ntables)
@@ -440,8 +451,18 @@ static void restore(pgcdc_incr *incr, const char *state_json)
     incr->chunks = incr->rows = 0;
     incr->phase = PHASE_IDLE;
     incr->dirty = 0;
-    if (!state_json)
-        return;
+    if (state_json)
+        restore_json(incr, state_json);
+    if (keep_name && incr->ntables && !strcmp(incr->tables[0].name, keep_name))
+        incr->status_id = keep_id;
+    else
+        pgcdc_status_table_finish(incr->status, keep_id);
+    free(keep_name);
+}
+
+/* The progress part of restore(). */
+static void restore_json(pgcdc_incr *incr, const char *state_json)
+{
     json_error_t jerr;
     json_t *o = json_loads(state_json, 0, &jerr);
     if (!json_is_object(o)) {
@@ -758,6 +779,35 @@ static int conn_lost(const pgcdc_incr *incr)
     return PQstatus(incr->cat->conn) != CONNECTION_OK;
 }
 
+/* Shows tables[0] in the status: rows expected as the planner estimates
+ * them (unknown under an additional condition), rows done so far (a
+ * resumed snapshot). */
+static void status_register(pgcdc_incr *incr, uint32_t relid, const char *schema, const char *tbl)
+{
+    int64_t estimate = -1;
+    if (!incr->tables[0].filter) {
+        char srelid[16];
+        snprintf(srelid, sizeof(srelid), "%u", relid);
+        const char *p[1] = {srelid};
+        PGresult *res = PQexecParams(
+            incr->cat->conn,
+            "SELECT reltuples, relpages, pg_relation_size(oid) / "
+            "current_setting('block_size')::bigint, current_setting('block_size')::bigint "
+            "FROM pg_class WHERE oid = $1::oid",
+            1, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+            estimate = pgcdc_snapshot_estimate_rows(strtod(PQgetvalue(res, 0, 0), NULL),
+                                                    strtoll(PQgetvalue(res, 0, 1), NULL, 10),
+                                                    strtoll(PQgetvalue(res, 0, 2), NULL, 10), 0,
+                                                    strtoll(PQgetvalue(res, 0, 3), NULL, 10));
+        PQclear(res);
+    }
+    incr->status_id = pgcdc_status_table_add(incr->status, "incremental", schema, tbl, estimate);
+    pgcdc_status_table_begin(incr->status, incr->status_id);
+    if (incr->table_rows)
+        pgcdc_status_table_add_rows(incr->status, incr->status_id, incr->table_rows);
+}
+
 /* Loads the current table and its primary key. Returns 0, 1 when the table
  * was dropped from the queue (logged), -1 on connection trouble. */
 static int chunk_prepare_table(pgcdc_incr *incr)
@@ -782,6 +832,8 @@ static int chunk_prepare_table(pgcdc_incr *incr)
     uint32_t relid = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     res = NULL;
+    if (incr->status_id < 0 && incr->status)
+        status_register(incr, relid, schema, tbl);
     incr->table = pgcdc_snapshot_load_table(incr->cat, incr->enc, incr->filter, relid, schema, tbl,
                                             err, sizeof(err));
     if (!incr->table) {
@@ -1235,6 +1287,7 @@ int pgcdc_incr_close_window(pgcdc_incr *incr, pgcdc_snapshot_emit_fn emit, void 
     incr->chunks++;
     incr->rows += emitted;
     incr->table_rows += emitted;
+    pgcdc_status_table_add_rows(incr->status, incr->status_id, emitted);
     int table_done = incr->nheld < (size_t)incr->cfg->incr_chunk_size;
     char **last = NULL;
     if (!table_done) {
@@ -1293,8 +1346,8 @@ int pgcdc_incr_is_signal_table(const pgcdc_incr *incr, const char *schema, const
 }
 
 pgcdc_incr *pgcdc_incr_new(const pgcdc_config *cfg, pgcdc_catalog *cat, const pgcdc_filter *filter,
-                           pgcdc_debezium *enc, const char *state_json, char *errstr,
-                           size_t errstr_size)
+                           pgcdc_debezium *enc, pgcdc_status *status, const char *state_json,
+                           char *errstr, size_t errstr_size)
 {
     pgcdc_incr *incr = calloc(1, sizeof(*incr));
     PGresult *res = NULL;
@@ -1306,6 +1359,8 @@ pgcdc_incr *pgcdc_incr_new(const pgcdc_config *cfg, pgcdc_catalog *cat, const pg
     incr->cat = cat;
     incr->filter = filter;
     incr->enc = enc;
+    incr->status = status;
+    incr->status_id = -1;
     const char *coll = cfg->signal_data_collection;
     if (split_name(coll, &incr->sig_schema, &incr->sig_table) != 0) {
         snprintf(errstr, errstr_size,

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/status.h"
 #include "core/event.h"
 #include "core/filter.h"
 #include "format/debezium.h"
@@ -38,12 +39,13 @@ typedef struct pgcdc_incr pgcdc_incr;
 /*
  * Checks the signal table (exists, at least three columns, in the
  * publication) and restores the progress stored in offsets.json
- * (state_json, may be NULL). The objects passed in must outlive the
+ * (state_json, may be NULL). Tables being read are reported to status
+ * (may be NULL) as entries of kind "incremental". The objects passed in must outlive the
  * result. Returns NULL with errstr naming the problem and its fix.
  */
 pgcdc_incr *pgcdc_incr_new(const pgcdc_config *cfg, pgcdc_catalog *cat, const pgcdc_filter *filter,
-                           pgcdc_debezium *enc, const char *state_json, char *errstr,
-                           size_t errstr_size);
+                           pgcdc_debezium *enc, pgcdc_status *status, const char *state_json,
+                           char *errstr, size_t errstr_size);
 void pgcdc_incr_free(pgcdc_incr *incr);
 
 /* Whether schema.name is the signal table. */

@@ -1583,8 +1583,8 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
     }
     if (cfg->signal_data_collection) {
         /* checked before a slot is made: a typo must not leave one behind */
-        src->incr = pgcdc_incr_new(cfg, &src->cat, src->filter, &src->enc, offsets.incremental,
-                                   src->errstr, sizeof(src->errstr));
+        src->incr = pgcdc_incr_new(cfg, &src->cat, src->filter, &src->enc, src->status,
+                                   offsets.incremental, src->errstr, sizeof(src->errstr));
         if (!src->incr)
             goto out;
     }
