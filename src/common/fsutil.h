@@ -9,4 +9,17 @@
  * (static storage, valid until the next call). */
 int pgcdc_mkdir_p(const char *path, const char **failed);
 
+#include <stddef.h>
+
+/*
+ * Replaces <dir>/<name> with data atomically: writes <name>.tmp, renames it
+ * over the old file, so readers (and a restart after a crash) see the old or
+ * the new contents, never a mix. With durable, the temporary file and then
+ * the directory are fsynced, so the new contents survive power loss once
+ * this returns. what names the file in errors ("offsets"). Returns 0, or -1
+ * with errstr.
+ */
+int pgcdc_file_replace(const char *dir, const char *name, const char *data, size_t len, int durable,
+                       const char *what, char *errstr, size_t errstr_size);
+
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/fsutil.h"
 
 void pgcdc_lsn_format(uint64_t lsn, char *out, size_t out_size)
 {
@@ -121,11 +122,8 @@ out:
 int pgcdc_offsets_store(const char *dir, const pgcdc_offsets *offsets, char *errstr,
                         size_t errstr_size)
 {
-    char path[4096], tmp[4200], done[32];
+    char done[32];
     pgcdc_buf out = PGCDC_BUF_INIT;
-    int fd = -1, rc = -1;
-    snprintf(path, sizeof(path), "%s/offsets.json", dir);
-    snprintf(tmp, sizeof(tmp), "%s/offsets.json.tmp", dir);
     pgcdc_lsn_format(offsets->done_lsn, done, sizeof(done));
     /* slot names are [a-z0-9_] (PostgreSQL enforces it): no escaping needed */
     pgcdc_buf_printf(&out,
@@ -143,41 +141,8 @@ int pgcdc_offsets_store(const char *dir, const pgcdc_offsets *offsets, char *err
     if (offsets->incremental)
         pgcdc_buf_printf(&out, ",\"incremental\":%s", offsets->incremental);
     PGCDC_BUF_LIT(&out, "}\n");
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(errstr, errstr_size, "offsets: cannot create %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    size_t off = 0;
-    while (off < out.len) {
-        ssize_t w = write(fd, out.data + off, out.len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            snprintf(errstr, errstr_size, "offsets: write %s: %s", tmp, strerror(errno));
-            goto out;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        snprintf(errstr, errstr_size, "offsets: fsync %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    close(fd);
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        snprintf(errstr, errstr_size, "offsets: rename %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0 && fsync(fd) != 0) {
-        snprintf(errstr, errstr_size, "offsets: fsync directory %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
+    int rc = pgcdc_file_replace(dir, "offsets.json", out.data, out.len, 1, "offsets", errstr,
+                                errstr_size);
     pgcdc_buf_free(&out);
     return rc;
 }

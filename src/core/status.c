@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "core/offsets.h"
 
@@ -563,38 +564,11 @@ int pgcdc_status_write(pgcdc_status *st, char *errstr, size_t errstr_size)
 {
     if (!st || !st->data_dir)
         return 0;
-    char path[4200], tmp[4300];
-    snprintf(path, sizeof(path), "%s/status.json", st->data_dir);
-    snprintf(tmp, sizeof(tmp), "%s/status.json.tmp", st->data_dir);
     pgcdc_buf text = PGCDC_BUF_INIT;
     pgcdc_status_render(st, &text);
-    int rc = -1, fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(errstr, errstr_size, "status: cannot create %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    size_t off = 0;
-    while (off < text.len) {
-        ssize_t w = write(fd, text.data + off, text.len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            snprintf(errstr, errstr_size, "status: write %s: %s", tmp, strerror(errno));
-            goto out;
-        }
-        off += (size_t)w;
-    }
-    close(fd);
-    fd = -1;
-    /* readers see the old or the new file, never a partial one */
-    if (rename(tmp, path) != 0) {
-        snprintf(errstr, errstr_size, "status: rename %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
+    /* informational and rewritten every second: atomic, not durable */
+    int rc = pgcdc_file_replace(st->data_dir, "status.json", text.data, text.len, 0, "status",
+                                errstr, errstr_size);
     pgcdc_buf_free(&text);
     return rc;
 }

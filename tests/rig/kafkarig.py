@@ -59,6 +59,8 @@ import time
 import uuid
 from typing import Callable, Iterator
 
+from rigutil import LogFile
+
 # 4.3.1: the newest 4.x line whose artifacts all resolve from Maven Central.
 KAFKA_VERSION = "4.3.1"
 SCALA_VERSION = "2.13"
@@ -379,7 +381,7 @@ class KafkaRecord:
         return found
 
 
-class KafkaBroker:
+class KafkaBroker(LogFile):
     """A single-node KRaft Kafka broker in its own directory.
 
     workdir: directory for data/, server.properties and the logs (created if
@@ -708,29 +710,6 @@ class KafkaBroker:
         return list_topics(self.bootstrap)
 
     # ------------------------------------------------------------------- logs
-    def log_text(self) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def log_size(self) -> int:
-        try:
-            return os.path.getsize(self.log_path)
-        except OSError:
-            return 0
-
-    def log_tail(self, nbytes: int = 8000, since: int = 0) -> str:
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(0, 2)
-                end = f.tell()
-                f.seek(max(since, end - nbytes))
-                return f.read().decode(errors="replace")
-        except OSError:
-            return ""
-
     def _stdout_tail(self, nbytes: int = 4000) -> str:
         try:
             with open(self.stdout_path, "rb") as f:

@@ -45,6 +45,8 @@ import sys
 import tempfile
 import time
 
+from rigutil import LogFile
+
 PG_MAJOR = 15
 DEFAULT_PG_BIN = f"/usr/lib/postgresql/{PG_MAJOR}/bin"
 RIG_USER = os.environ.get("PGRIG_USER", "pgcdc-test")
@@ -139,7 +141,7 @@ def _chown_tree(path: str, uid: int, gid: int) -> None:
                 pass
 
 
-class PgCluster:
+class PgCluster(LogFile):
     """A PostgreSQL cluster in its own directory.
 
     base_dir: directory to use (created if missing); default a fresh temp dir
@@ -420,29 +422,6 @@ class PgCluster:
                 time.sleep(0.1)
         self.execute("SELECT pg_drop_replication_slot(%s) FROM pg_replication_slots "
                      "WHERE slot_name = %s", (name, name))
-
-    def log_text(self) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def log_size(self) -> int:
-        try:
-            return os.path.getsize(self.log_path)
-        except OSError:
-            return 0
-
-    def log_tail(self, nbytes: int = 8000, since: int = 0) -> str:
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(0, 2)
-                end = f.tell()
-                f.seek(max(since, end - nbytes))
-                return f.read().decode(errors="replace")
-        except OSError:
-            return ""
 
     def psql_argv(self, *args) -> list:
         return [os.path.join(self.pg_bin, "psql"), "-X", "-v", "ON_ERROR_STOP=1",
