@@ -561,6 +561,13 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "acknowledged change is lost on a crash.",
      NULL, G_SINK, 0, 0, NULL},
 
+    {"transforms", PGCDC_CFG_LIST, NULL, NULL, OFF(transforms),
+     "Kafka Connect transforms, by name; each is configured with `transforms.<name>.type`, "
+     "`.regex` and `.replacement`. Supported: `org.apache.kafka.connect.transforms.RegexRouter` "
+     "(topic routing: a topic the regex matches as a whole becomes the replacement, with `$1`... "
+     "for its groups; schema names keep the original topic). Other types are refused.",
+     NULL, G_EVT, 0, 0, NULL},
+
     /* Kafka sink */
     {"bootstrap.servers", PGCDC_CFG_STRING, NULL, NULL, OFF(kafka_bootstrap),
      "Kafka brokers (`host:port,...`) for `sink.type: kafka`; the Kafka Connect worker setting "
@@ -1119,6 +1126,9 @@ void pgcdc_config_free(pgcdc_config *cfg)
         free(cfg->kafka_props[i]);
     }
     free(cfg->kafka_props);
+    for (int i = 0; i < cfg->ntransform_props * 2; i++)
+        free(cfg->transform_props[i]);
+    free(cfg->transform_props);
     for (size_t i = 0; i < pgcdc_cfg_nkeys; i++) {
         const pgcdc_cfg_key *k = &pgcdc_cfg_keys[i];
         if (is_string_type(k->type))
@@ -1373,6 +1383,38 @@ const char *pgcdc_config_passthrough_name(const char *key)
             return key + n;
     }
     return NULL;
+}
+
+int pgcdc_config_transform_set(pgcdc_config *cfg, const char *key, const char *value, char *errstr,
+                               size_t errstr_size)
+{
+    const char *prop = key + strlen("transforms.");
+    if (!strchr(prop, '.')) {
+        errf(errstr, errstr_size, "%s: expected transforms.<name>.<property>", key);
+        return -1;
+    }
+    for (int i = 0; i < cfg->ntransform_props; i++)
+        if (!strcmp(cfg->transform_props[2 * i], prop)) {
+            errf(errstr, errstr_size, "%s: given twice", key);
+            return -1;
+        }
+    char **n =
+        realloc(cfg->transform_props, (size_t)(cfg->ntransform_props + 1) * 2 * sizeof(char *));
+    if (!n) {
+        errf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    cfg->transform_props = n;
+    n[2 * cfg->ntransform_props] = strdup(prop);
+    n[2 * cfg->ntransform_props + 1] = strdup(value ? value : "");
+    if (!n[2 * cfg->ntransform_props] || !n[2 * cfg->ntransform_props + 1]) {
+        free(n[2 * cfg->ntransform_props]);
+        free(n[2 * cfg->ntransform_props + 1]);
+        errf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    cfg->ntransform_props++;
+    return 0;
 }
 
 int pgcdc_config_passthrough_set(pgcdc_config *cfg, const char *key, const char *value,

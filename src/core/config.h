@@ -101,7 +101,7 @@ typedef struct pgcdc_config {
     int value_schemas; /* value.converter.schemas.enable */
     char *key_converter;
     char *value_converter;
-    int schema_changes; /* DDL events through pgcdc's event trigger */
+    int schema_changes;      /* DDL events through pgcdc's event trigger */
     int provide_txn;         /* provide.transaction.metadata */
     char *topic_transaction; /* suffix of the transaction topic */
 
@@ -129,6 +129,11 @@ typedef struct pgcdc_config {
     char **kafka_props;    /* librdkafka properties given through kafka.* / producer.*: name,
                               value pairs */
     int nkafka_props;
+
+    /* Kafka Connect transforms (topic routing) */
+    char *transforms;       /* names, comma-separated */
+    char **transform_props; /* "<name>.<prop>", value pairs from transforms.<name>.<prop> */
+    int ntransform_props;
 
     /* process */
     char *data_dir;
@@ -212,6 +217,11 @@ const char *pgcdc_config_passthrough_name(const char *key);
  * twice, out of memory). */
 int pgcdc_config_passthrough_set(pgcdc_config *cfg, const char *key, const char *value,
                                  char *errstr, size_t errstr_size);
+/* Records transforms.<name>.<prop> (key with its "transforms." prefix).
+ * Returns 0, or -1 with errstr. */
+int pgcdc_config_transform_set(pgcdc_config *cfg, const char *key, const char *value, char *errstr,
+                               size_t errstr_size);
+
 /* Whether a passed-through property holds a secret (masked in dumps). */
 int pgcdc_config_passthrough_secret(const char *prop);
 

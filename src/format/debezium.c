@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "format/json.h"
+#include "format/route.h"
 
 #define PG_EPOCH_OFFSET_US 946684800000000LL /* 2000-01-01 - 1970-01-01 in µs */
 
@@ -49,9 +50,13 @@ static const char envelope_tail_schema[] =
 int pgcdc_debezium_init(pgcdc_debezium *enc, const pgcdc_config *cfg, const char *dbname,
                         char *errstr, size_t errstr_size)
 {
-    (void)errstr;
-    (void)errstr_size;
     memset(enc, 0, sizeof(*enc));
+    char err[512];
+    enc->router = pgcdc_router_new(cfg, err, sizeof(err));
+    if (!enc->router && err[0]) {
+        snprintf(errstr, errstr_size, "config: %s", err);
+        return -1;
+    }
     enc->cfg = cfg;
     enc->dbname = strdup(dbname);
     PGCDC_BUF_LIT(&enc->source_head, "\"source\":{\"version\":\"" PGCDC_VERSION
@@ -72,6 +77,11 @@ int pgcdc_debezium_init(pgcdc_debezium *enc, const pgcdc_config *cfg, const char
     pgcdc_buf_putc(&enc->txn_topic, '.');
     pgcdc_buf_puts(&enc->txn_topic,
                    cfg->topic_transaction ? cfg->topic_transaction : "transaction");
+    pgcdc_buf_puts(&enc->ddl_topic, cfg->topic_prefix);
+    pgcdc_debezium_route(enc, &enc->ddl_topic);
+    pgcdc_debezium_route(enc, &enc->msg_topic);
+    pgcdc_debezium_route(enc, &enc->heartbeat_topic);
+    pgcdc_debezium_route(enc, &enc->txn_topic);
     return 0;
 }
 
@@ -83,6 +93,8 @@ void pgcdc_debezium_free(pgcdc_debezium *enc)
     pgcdc_buf_free(&enc->msg_topic);
     pgcdc_buf_free(&enc->heartbeat_topic);
     pgcdc_buf_free(&enc->txn_topic);
+    pgcdc_buf_free(&enc->ddl_topic);
+    pgcdc_router_free(enc->router);
     pgcdc_buf_free(&enc->scratch);
 }
 
@@ -118,6 +130,18 @@ static void struct_fields(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_table
         first = 0;
         pgcdc_coltype_schema(out, &c->type, &enc->cfg->types, c->name, keys ? 0 : c->optional);
     }
+}
+
+void pgcdc_debezium_route(pgcdc_debezium *enc, pgcdc_buf *topic)
+{
+    if (!enc->router)
+        return;
+    pgcdc_buf out = PGCDC_BUF_INIT;
+    if (pgcdc_router_apply(enc->router, topic->data, topic->len, &out)) {
+        pgcdc_buf_reset(topic);
+        pgcdc_buf_append(topic, out.data, out.len);
+    }
+    pgcdc_buf_free(&out);
 }
 
 int pgcdc_debezium_table_prepare(pgcdc_debezium *enc, pgcdc_table *t, char *errstr,
@@ -189,6 +213,17 @@ int pgcdc_debezium_table_prepare(pgcdc_debezium *enc, pgcdc_table *t, char *errs
     PGCDC_BUF_LIT(&t->source_tail, ",\"table\":");
     pgcdc_json_cstr(&t->source_tail, t->name);
     PGCDC_BUF_LIT(&t->source_tail, ",\"txId\":");
+    /* routing changes the topic only; the schema names above keep the original */
+    if (enc->router) {
+        pgcdc_buf routed = PGCDC_BUF_INIT;
+        if (pgcdc_router_apply(enc->router, t->topic, t->topic_len, &routed)) {
+            free(t->topic);
+            t->topic = routed.data;
+            t->topic_len = routed.len;
+        } else {
+            pgcdc_buf_free(&routed);
+        }
+    }
     return 0;
 }
 
@@ -655,8 +690,8 @@ static int encode_schema_change(pgcdc_debezium *enc, pgcdc_batch *batch, const p
     pgcdc_json_str(&tail, enc->scratch.data, enc->scratch.len);
     PGCDC_BUF_LIT(&tail, ",\"txId\":");
 
-    size_t rec = pgcdc_batch_record_begin(batch, enc->cfg->topic_prefix,
-                                          strlen(enc->cfg->topic_prefix), 's', &chg->pos);
+    size_t rec =
+        pgcdc_batch_record_begin(batch, enc->ddl_topic.data, enc->ddl_topic.len, 's', &chg->pos);
     if (enc->cfg->key_schemas)
         pgcdc_buf_append(out, schema_change_key_schema, sizeof(schema_change_key_schema) - 1);
     PGCDC_BUF_LIT(out, "{\"databaseName\":");

@@ -29,6 +29,8 @@ typedef struct pgcdc_debezium {
     pgcdc_buf msg_topic;
     pgcdc_buf heartbeat_topic;
     pgcdc_buf txn_topic;
+    pgcdc_buf ddl_topic;         /* schema changes: <topic.prefix> */
+    struct pgcdc_router *router; /* transforms (RegexRouter), NULL if none */
     pgcdc_buf scratch;
 } pgcdc_debezium;
 
@@ -40,6 +42,9 @@ void pgcdc_debezium_free(pgcdc_debezium *enc);
  * characters outside [A-Za-z0-9._-] become '_'. */
 void pgcdc_debezium_topic(const char *prefix, const char *schema, const char *table,
                           pgcdc_buf *out);
+
+/* Routes a fixed topic through the transforms in place. */
+void pgcdc_debezium_route(pgcdc_debezium *enc, pgcdc_buf *topic);
 
 /* Computes table->topic and the precomputed key/value/source fragments.
  * Call after columns (types, key flags, filters) are set. */

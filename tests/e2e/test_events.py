@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 from conftest import unwrap
 
@@ -240,3 +241,23 @@ def test_transaction_metadata(pg, pgcdc, unique_name):
     assert p.events(ta)[0]["schema"]["fields"][3]["name"] == "event.block"
     assert (p.events(f"{p.topic_prefix}.transaction")[0]["schema"]["name"]
             == "io.debezium.connector.common.TransactionMetadataValue")
+
+
+def test_regex_router_renames_topics(pg, pgcdc, unique_name):
+    t = f"public.{unique_name}"
+    setup_table(pg, t, "id int PRIMARY KEY")
+    p = pgcdc(tables=t, **{
+        "transforms": "route",
+        "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+        "transforms.route.regex": r"([^.]+)\.([^.]+)\.([^.]+)",
+        "transforms.route.replacement": "routed_$3"})
+    p.start(config_path=p.write_json_config())
+    pg.execute(f"INSERT INTO {t} VALUES (1)")
+    path = p.data_dir / f"routed_{unique_name}.jsonl"
+    deadline = time.time() + 30
+    while not (path.exists() and path.read_text().endswith("\n")) and time.time() < deadline:
+        time.sleep(0.1)
+    ev = json.loads(path.read_text().splitlines()[0])
+    # only the topic changes: the schema names keep the original topic
+    assert ev["schema"]["name"] == f"{p.topic_prefix}.public.{unique_name}.Envelope"
+    assert not p.topic_path(p.topic("public", unique_name)).exists()
