@@ -9,6 +9,7 @@
  */
 #include "core/config.h"
 #include "core/filter.h"
+#include "format/route.h"
 #include "sink/sink.h"
 
 #include <ctype.h>
@@ -727,10 +728,10 @@ void pgcdc_cfg_unknown_key(const char *name, char *errstr, size_t errstr_size)
     char shown[128];
     pgcdc_cfg_show(NULL, name, strlen(name), shown, sizeof(shown));
 
-    if (has_family(name, "transforms") || has_family(name, "predicates")) {
+    if (has_family(name, "predicates")) {
         errf(errstr, errstr_size,
-             "%s: single message transforms (SMTs) are not supported yet; remove the "
-             "transforms/predicates keys (events are emitted in Debezium's standard envelope)",
+             "%s: transform predicates are not supported; pgcdc applies RegexRouter transforms "
+             "to every topic (remove the predicates keys)",
              shown);
         return;
     }
@@ -1142,6 +1143,14 @@ int pgcdc_config_set(pgcdc_config *cfg, const char *key, const char *value, char
 {
     char body[512];
     int i = pgcdc_cfg_key_index(key);
+    if (i < 0 && (!strncmp(key, "transforms.", 11) || pgcdc_config_passthrough_name(key))) {
+        int r = !strncmp(key, "transforms.", 11)
+                    ? pgcdc_config_transform_set(cfg, key, value, body, sizeof(body))
+                    : pgcdc_config_passthrough_set(cfg, key, value, body, sizeof(body));
+        if (r != 0)
+            errf(errstr, errstr_size, "config: %s", body);
+        return r;
+    }
     if (i < 0) {
         pgcdc_cfg_unknown_key(key, body, sizeof(body));
         errf(errstr, errstr_size, "config: %s", body);
@@ -1277,6 +1286,17 @@ int pgcdc_config_validate(pgcdc_config *cfg, char *errstr, size_t errstr_size)
         value_text(cfg, k, &text);
         if (k->check(k->name, text.data ? text.data : "", detail, sizeof(detail)) != 0) {
             errf(errstr, errstr_size, "config: %s: %s", k->name, detail);
+            rc = -1;
+            goto cleanup;
+        }
+    }
+    {
+        /* transforms are checked here, so load and `pgcdc check` report them */
+        char terr[512];
+        pgcdc_router *router = pgcdc_router_new(cfg, terr, sizeof(terr));
+        pgcdc_router_free(router);
+        if (!router && terr[0]) {
+            errf(errstr, errstr_size, "config: %s", terr);
             rc = -1;
             goto cleanup;
         }
@@ -1541,8 +1561,9 @@ static const char docs_intro[] =
     "given twice, including a key and its alias.\n"
     "- Booleans accept `true`/`false`, `yes`/`no`, `on`/`off`, `1`/`0` (any case); enum values "
     "are case-insensitive.\n"
-    "- `transforms*` / `predicates*` (single message transforms) are not supported yet and are "
-    "rejected; `database.history*` and `schema.history.internal*` (MySQL-only) are rejected.\n"
+    "- `transforms`: Kafka Connect's RegexRouter (topic routing) is applied; other single "
+    "message transforms and `predicates*` are rejected; `database.history*` and "
+    "`schema.history.internal*` (MySQL-only) are rejected.\n"
     "- Secret values are never logged and appear as `***` in error messages.\n"
     "- Descriptions starting with *pgcdc:* are keys that Debezium does not have.\n";
 
