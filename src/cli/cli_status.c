@@ -213,6 +213,9 @@ static json_t *offsets_json(const pgcdc_offsets *o)
                         json_string(o->snapshot == PGCDC_SNAPSHOT_STATE_DONE      ? "done"
                                     : o->snapshot == PGCDC_SNAPSHOT_STATE_RUNNING ? "running"
                                                                                   : "none"));
+    /* the incremental snapshot's stored progress, as pgcdc keeps it */
+    json_t *incr = o->incremental ? json_loads(o->incremental, 0, NULL) : NULL;
+    json_object_set_new(j, "incremental", incr ? incr : json_null());
     return j;
 }
 
@@ -254,6 +257,7 @@ int pgcdc_cli_status(int argc, char **argv)
     pgcdc_slot_info si;
     memset(&si, 0, sizeof(si));
     pgcdc_offsets off;
+    memset(&off, 0, sizeof(off));
 
     int status_missing = 0;
     json_t *st = load_json(dir, "status.json", &status_missing, status_err, sizeof(status_err));
@@ -366,6 +370,7 @@ int pgcdc_cli_status(int argc, char **argv)
     }
     pgcdc_buf_free(&who);
 out:
+    pgcdc_offsets_clear(&off);
     json_decref(st);
     if (cat.conn)
         pgcdc_catalog_close(&cat);

@@ -202,6 +202,26 @@ def kafka_topics(bootstrap: str | dict, internal: bool = False) -> dict[str, int
     return list_topics(bootstrap, internal=internal)
 
 
+# Load threads (writers, churn) a test started: stopped when the test ends,
+# even when it failed half way, so they never write into the next test.
+_BACKGROUND: list = []
+
+
+def background(thread):
+    """Registers a thread with a stop_flag Event; returns it."""
+    _BACKGROUND.append(thread)
+    return thread
+
+
+@pytest.fixture(autouse=True)
+def _stop_background_threads():
+    yield
+    while _BACKGROUND:
+        t = _BACKGROUND.pop()
+        t.stop_flag.set()
+        t.join(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def pgcdc_bin() -> str:
     path = os.environ.get("PGCDC_BIN") or str(REPO_ROOT / "build" / "pgcdc")

@@ -109,6 +109,7 @@ def test_incremental_snapshot_resumes_after_kill_9(pg, pgcdc, unique_name):
         time.sleep(0.5)
     assert entries and entries[0]["table"] == unique_name, r.stdout
     assert entries[0]["rows_done"] > 0 and entries[0]["done"], r.stdout
+    assert st["offsets"]["incremental"]["tables"] == [], r.stdout
     r = p.run_cmd("status", "--data-dir", str(p.data_dir))
     assert "incremental" in r.stdout, r.stdout
     churn.stop_flag.set()

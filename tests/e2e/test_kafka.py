@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
-from conftest import kafka_consume, kafka_topics, unwrap
+from conftest import background, kafka_consume, kafka_topics, unwrap
 
 
 def slot_confirmed(pg, slot):
@@ -85,6 +85,7 @@ class Writer(threading.Thread):
 
     def __init__(self, pg, table):
         super().__init__(daemon=True)
+        background(self)
         self.pg, self.table = pg, table
         self.stop_flag = threading.Event()
         self.committed = []  # (id, v) in commit order

@@ -8,7 +8,7 @@ import random
 import threading
 import time
 
-from conftest import unwrap
+from conftest import background, unwrap
 
 
 def apply(events):
@@ -37,6 +37,7 @@ class Churn(threading.Thread):
 
     def __init__(self, pg, table, start_id):
         super().__init__(daemon=True)
+        background(self)
         self.pg, self.table, self.next_id = pg, table, start_id
         self.stop_flag = threading.Event()
         self.ops = 0
