@@ -277,6 +277,25 @@ static int check_key_columns(const char *key, const char *value, char *errstr, s
     return pgcdc_key_columns_parse(value, check_key_columns_entry, NULL, errstr, n);
 }
 
+static int check_kafka_headers(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    pgcdc_buf item = PGCDC_BUF_INIT;
+    const char *pos = value;
+    int rc = 0;
+    while (pgcdc_config_list_next(&pos, &item)) {
+        if (strcmp(item.data, "op") && strcmp(item.data, "lsn") && strcmp(item.data, "txId")) {
+            char shown[128];
+            pgcdc_cfg_show(NULL, item.data, item.len, shown, sizeof(shown));
+            errf(errstr, n, "unknown header '%s' (known: op, lsn, txId)", shown);
+            rc = -1;
+            break;
+        }
+    }
+    pgcdc_buf_free(&item);
+    return rc;
+}
+
 static int check_sinks(const char *key, const char *value, char *errstr, size_t n)
 {
     (void)key;
@@ -598,6 +617,12 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "Replication factor of topics pgcdc creates; -1: the broker's "
      "`default.replication.factor`.",
      NULL, G_KAFKA, -1, 1000, NULL},
+
+    {"sink.kafka.headers", PGCDC_CFG_LIST, NULL, NULL, OFF(kafka_headers),
+     "pgcdc: record headers to add, named as Debezium's `add.headers` names them: `op` "
+     "(`__op`: c, u, d, r, t, m), `lsn` (`__lsn`), `txId` (`__txId`). Consumers can route or "
+     "filter on them without parsing the value. Unset: no headers, as Debezium.",
+     NULL, G_KAFKA, 0, 0, check_kafka_headers},
 
     /* Process */
     {"name", PGCDC_CFG_STRING, "pgcdc", NULL, OFF(name),

@@ -126,6 +126,7 @@ typedef struct pgcdc_config {
     int kafka_topic_create;
     int kafka_partitions;  /* -1: broker default */
     int kafka_replication; /* -1: broker default */
+    char *kafka_headers;   /* record headers to add: op, lsn, txId */
     char **kafka_props;    /* librdkafka properties given through kafka.* / producer.*: name,
                               value pairs */
     int nkafka_props;

@@ -38,7 +38,8 @@ def test_topics_keys_partitions(pg, pgcdc, kafka, unique_name):
     p = pgcdc(tables=f"{t},{nokey}", **{
         "sink.type": "kafka", "bootstrap.servers": kafka.bootstrap, "topic.creation.default.partitions": 6,
         "provide.transaction.metadata": True, "heartbeat.interval.ms": 500,
-        "message.key.columns": f"public.{unique_name}_nokey:a"})
+        "message.key.columns": f"public.{unique_name}_nokey:a",
+        "sink.kafka.headers": "op,lsn,txId"})
     p.start()
     for i in range(1, 41):
         pg.execute(f"INSERT INTO {t} VALUES ({i}, 'v{i}', 0)")
@@ -65,6 +66,11 @@ def test_topics_keys_partitions(pg, pgcdc, kafka, unique_name):
     r0 = recs[0]
     assert r0.key_json()["schema"]["name"] == f"{p.topic_prefix}.public.{unique_name}.Key"
     assert r0.value_json()["schema"]["name"] == f"{p.topic_prefix}.public.{unique_name}.Envelope"
+    # Debezium's add.headers names
+    v0 = unwrap(r0.value_json())
+    assert r0.header("__op") == b"c"
+    assert r0.header("__lsn") == str(v0["source"]["lsn"]).encode()
+    assert r0.header("__txId") == str(v0["source"]["txId"]).encode()
     # message.key.columns gives the keyless table a key
     nk = kafka_consume(kafka.bootstrap, f"{p.topic_prefix}.public.{unique_name}_nokey", n=1)
     assert nk[0].key_json()["payload"] == {"a": 7}
