@@ -91,7 +91,7 @@ static int apply(load_ctx *c, const char *name, const char *value, int line)
     char body[512], shown[128];
     int idx = pgcdc_cfg_key_index(name);
 
-    if (idx < 0 && pgcdc_config_passthrough_name(name)) {
+    if (idx < 0 && pgcdc_config_passthrough_name(name, NULL)) {
         if (pgcdc_config_passthrough_set(c->cfg, name, value, body, sizeof(body)) != 0) {
             load_error(c, line, 0, "%s", body);
             return -1;
