@@ -12,6 +12,7 @@
 #include "core/filter.h"
 #include "core/offsets.h"
 #include "source/pg/catalog.h"
+#include "source/kafka/kafka_source.h"
 #include "source/pg/ddl.h"
 #include "source/pg/pg_source.h"
 
@@ -22,7 +23,9 @@ static const char check_usage[] =
     "pgoutput protocol pgcdc would use, wal_level, the user's privileges, free\n"
     "replication slots and WAL senders, the publication and slot, the DDL event\n"
     "trigger (schema.changes), the tables that would be captured and those\n"
-    "without a primary key or replica identity.\n"
+    "without a primary key or replica identity. With source.type: kafka it\n"
+    "connects to bootstrap.servers instead and reports the consumer group and\n"
+    "the topics (partitions, or what a ^regex matches now).\n"
     "Exits 0 when pgcdc can run, 1 otherwise.\n";
 
 static const char slots_usage[] =
@@ -98,12 +101,35 @@ static int check_schema_changes(const pgcdc_config *cfg, pgcdc_catalog *cat)
     return 1;
 }
 
+/* `pgcdc check` of a Kafka source: the brokers and the topics. */
+static int check_kafka_source(const pgcdc_config *cfg)
+{
+    char err[1024];
+    pgcdc_buf report = PGCDC_BUF_INIT;
+    printf("config: ok (source.type kafka, topics %s)\n", cfg->ksrc_topics);
+    int problems = pgcdc_kafka_source_check(cfg, &report, err, sizeof(err));
+    if (report.len)
+        fputs(report.data, stdout);
+    if (problems < 0)
+        printf("connection: FAILED: %s\n", err);
+    pgcdc_buf_free(&report);
+    if (problems < 0)
+        problems = 1;
+    printf(problems ? "result: %d problem(s)\n" : "result: ok\n", problems);
+    return problems == 0 ? 0 : 1;
+}
+
 int pgcdc_cli_check(int argc, char **argv)
 {
     pgcdc_config cfg;
     int rc = pgcdc_cli_parse(argc, argv, check_usage, &cfg, NULL, NULL, NULL, NULL);
     if (rc)
         return rc == 3 ? 0 : rc;
+    if (cfg.source_type == PGCDC_SOURCE_KAFKA) {
+        rc = check_kafka_source(&cfg);
+        pgcdc_config_free(&cfg);
+        return rc;
+    }
     char err[1024];
     int problems = 0;
     pgcdc_catalog cat;
@@ -242,6 +268,12 @@ int pgcdc_cli_slots(int argc, char **argv)
     int rc = pgcdc_cli_parse(argc, argv, slots_usage, &cfg, extra, vals, NULL, NULL);
     if (rc)
         return rc == 3 ? 0 : rc;
+    if (cfg.source_type == PGCDC_SOURCE_KAFKA) {
+        fprintf(stderr, "pgcdc: source.type is kafka: this pipeline reads no replication slot "
+                        "(its position is the consumer group's committed offsets)\n");
+        pgcdc_config_free(&cfg);
+        return 1;
+    }
     char err[1024];
     pgcdc_catalog cat;
     memset(&cat, 0, sizeof(cat));

@@ -18,7 +18,7 @@
 #include "common/buf.h"
 #include "common/fsutil.h"
 #include "common/log.h"
-#include "source/pg/pg_source.h"
+#include "source/source.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -34,7 +34,9 @@ static const char usage[] =
     "Streams every committed change of the captured tables as Debezium change\n"
     "events to the configured sinks (default: the file sink, one JSON Lines file per\n"
     "topic in DIR). SIGINT/SIGTERM flush the sinks, persist offsets and exit 0; a\n"
-    "restart resumes right after the last acknowledged event.\n"
+    "restart resumes right after the last acknowledged event. With source.type:\n"
+    "kafka, Debezium-format topics are read in a consumer group instead and the\n"
+    "group's committed offsets are the position.\n"
     "\n"
     "  --config FILE     native YAML pipeline file or Debezium connector JSON\n"
     "  --data-dir DIR    offsets and file-sink output (default ./pgcdc-data)\n"
@@ -81,15 +83,14 @@ int pgcdc_cli_run(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    const pgcdc_source_type *source = pgcdc_source_type_get(&cfg);
     pgcdc_buf who = PGCDC_BUF_INIT;
-    pgcdc_config_describe_conn(&cfg, &who);
-    pgcdc_log_info("run", "pgcdc %s: %s, slot %s, publication %s, topic prefix %s, data dir %s",
-                   PGCDC_VERSION, who.data, cfg.slot_name, cfg.publication_name, cfg.topic_prefix,
-                   dir);
+    source->describe(&cfg, &who);
+    pgcdc_log_info("run", "pgcdc %s: %s, data dir %s", PGCDC_VERSION, who.data, dir);
     pgcdc_buf_free(&who);
 
     char err[1024];
-    if (pgcdc_pg_source_run(&cfg, dir, &stop_requested, err, sizeof(err)) != 0) {
+    if (source->run(&cfg, dir, &stop_requested, err, sizeof(err)) != 0) {
         pgcdc_log_error("run", "%s", err);
         rc = 1;
     } else {

@@ -36,7 +36,9 @@ static const char usage[] =
     "  - DIR/offsets.json: the acknowledged position, events, snapshot state;\n"
     "  - the database: the replication slot (active, wal_status, confirmed flush\n"
     "    LSN, lag in bytes behind the current WAL position).\n"
-    "An unreachable database is reported and the rest is still shown.\n"
+    "An unreachable database is reported and the rest is still shown. With\n"
+    "source.type: kafka there is no slot and no offsets.json: the consumer group\n"
+    "holding the position is named instead.\n"
     "\n"
     "  --config FILE     native YAML pipeline file or Debezium connector JSON\n"
     "  --data-dir DIR    the data directory of the pipeline (default: data.dir)\n"
@@ -183,9 +185,12 @@ static void print_status_file(json_t *st, int running, const char *status_err, i
                json_integer_value(json_object_get(s, "events_acked")));
         if (running)
             printf(", %.0f/s", json_number_value(json_object_get(s, "events_per_s")));
-        printf(", %" JSON_INTEGER_FORMAT " bytes queued, confirmed LSN %s\n",
-               json_integer_value(json_object_get(s, "bytes_queued")),
-               str_or(json_object_get(s, "confirmed_lsn"), "?"));
+        printf(", %" JSON_INTEGER_FORMAT " bytes queued",
+               json_integer_value(json_object_get(s, "bytes_queued")));
+        /* no slot: a source without LSNs (Kafka) */
+        if (*str_or(json_object_get(st, "slot"), ""))
+            printf(", confirmed LSN %s", str_or(json_object_get(s, "confirmed_lsn"), "?"));
+        printf("\n");
     }
     pgcdc_buf_free(&b);
 }
@@ -269,9 +274,13 @@ int pgcdc_cli_status(int argc, char **argv)
 
     int have_offsets = pgcdc_offsets_load(dir, &off, offsets_err, sizeof(offsets_err));
 
+    /* a Kafka source has no slot: its position is the group's committed offsets */
+    int kafka = cfg.source_type == PGCDC_SOURCE_KAFKA;
+    char group[256];
+    pgcdc_config_kafka_group(&cfg, group, sizeof(group));
     /* a hung network must not hang the command; an explicit setting wins */
     setenv("PGCONNECT_TIMEOUT", "5", 0);
-    int reachable = pgcdc_catalog_connect(&cat, &cfg, db_err, sizeof(db_err)) == 0;
+    int reachable = !kafka && pgcdc_catalog_connect(&cat, &cfg, db_err, sizeof(db_err)) == 0;
     int slot_ok = 0;
     if (reachable) {
         slot_ok = pgcdc_catalog_slot_info(&cat, cfg.slot_name, &si, err, sizeof(err)) == 0;
@@ -296,6 +305,15 @@ int pgcdc_cli_status(int argc, char **argv)
         if (reachable)
             json_object_set_new(db, "server_version", json_integer(cat.server_version));
         json_object_set_new(db, "slot", slot_ok ? slot_json(cfg.slot_name, &si) : json_null());
+        if (kafka) {
+            json_t *src = json_object();
+            json_object_set_new(src, "type", json_string("kafka"));
+            json_object_set_new(src, "topics", json_string(cfg.ksrc_topics));
+            json_object_set_new(src, "group", json_string(group));
+            json_object_set_new(root, "source", src);
+            json_decref(db);
+            db = json_null();
+        }
         json_object_set_new(root, "database", db);
         char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
         if (text)
@@ -322,6 +340,12 @@ int pgcdc_cli_status(int argc, char **argv)
     }
     print_status_file(st, running, status_err, status_missing);
 
+    if (kafka) {
+        printf("source: kafka, topics %s; position: the committed offsets of consumer group %s "
+               "(kafka-consumer-groups.sh --describe --group %s)\n",
+               cfg.ksrc_topics, group, group);
+        goto out;
+    }
     if (have_offsets > 0) {
         char l[32];
         pgcdc_lsn_format(off.done_lsn, l, sizeof(l));

@@ -16,6 +16,7 @@
 void pgcdc_batch_reset(pgcdc_batch *batch)
 {
     pgcdc_buf_reset(&batch->data);
+    pgcdc_buf_reset(&batch->source_data);
     batch->nrecords = 0;
     batch->seq = 0;
     batch->has_pos = 0;
@@ -33,6 +34,7 @@ void pgcdc_batch_free(pgcdc_batch *batch)
     if (!batch)
         return;
     pgcdc_buf_free(&batch->data);
+    pgcdc_buf_free(&batch->source_data);
     free(batch->incr_state);
     free(batch);
 }

@@ -68,6 +68,9 @@ typedef struct pgcdc_batch {
     char *incr_state;        /* owned JSON text: incremental snapshot progress made safe by
                                 acknowledging this batch; NULL when unchanged */
     uint32_t op_counts[128]; /* records by op character; tombstones under '0' */
+    pgcdc_buf source_data;   /* opaque to the pipeline: what the source needs to know once
+                                the batch is acknowledged (the Kafka source: partition
+                                offsets), read by its on_acked hook; emptied by reset */
     struct pgcdc_batch *next;
     int pending; /* sinks that have not acknowledged it yet */
 } pgcdc_batch;

@@ -336,6 +336,64 @@ cleanup:
     return rc;
 }
 
+/* Characters Kafka allows in topic names. */
+static int topic_chars_ok(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+            return 0;
+    return 1;
+}
+
+static int check_topic_chars(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    char shown[128];
+    size_t len = strlen(value);
+    if (len > 0 && len < 200 && topic_chars_ok(value, len))
+        return 0;
+    pgcdc_cfg_show(NULL, value, len, shown, sizeof(shown));
+    errf(errstr, n,
+         "invalid value '%s' (expected 1 to 199 characters from A-Z a-z 0-9 . _ -, as Kafka "
+         "topic names allow)",
+         shown);
+    return -1;
+}
+
+/* source.kafka.topics: names Kafka accepts, or ^regular expressions (their
+ * syntax is librdkafka's, checked when the consumer subscribes). */
+static int check_kafka_topics(const char *key, const char *value, char *errstr, size_t n)
+{
+    (void)key;
+    pgcdc_buf item = PGCDC_BUF_INIT;
+    const char *pos = value;
+    int count = 0, rc = 0;
+
+    while (pgcdc_config_list_next(&pos, &item)) {
+        count++;
+        if (item.data[0] == '^')
+            continue;
+        if (item.len > 249 || !topic_chars_ok(item.data, item.len) || !strcmp(item.data, ".") ||
+            !strcmp(item.data, "..")) {
+            char shown[128];
+            pgcdc_cfg_show(NULL, item.data, item.len, shown, sizeof(shown));
+            errf(errstr, n,
+                 "'%s' is not a Kafka topic name (at most 249 characters from A-Z a-z 0-9 . _ "
+                 "-); start an entry with ^ to make it a regular expression",
+                 shown);
+            rc = -1;
+            goto cleanup;
+        }
+    }
+    if (count == 0) {
+        errf(errstr, n, "at least one topic is required");
+        rc = -1;
+    }
+cleanup:
+    pgcdc_buf_free(&item);
+    return rc;
+}
+
 /* ------------------------------------------------------------------------ */
 /* the table                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -348,6 +406,7 @@ cleanup:
 #define G_EVT "Events"
 #define G_PIPE "Pipeline"
 #define G_KAFKA "Kafka sink"
+#define G_KSRC "Kafka source"
 #define G_SINK "Sinks"
 #define G_PROC "Process"
 
@@ -573,8 +632,8 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
     {"sink.type", PGCDC_CFG_LIST, NULL, NULL, OFF(sink_types),
      "pgcdc: where events go, comma-separated: `file` (one JSON-lines file per topic under "
      "`data.dir`), `stdout`, `kafka` (see the Kafka sink keys). Unset: `kafka` when "
-     "`bootstrap.servers` is given (a connector JSON with Kafka Connect's worker settings), "
-     "else `file`.",
+     "`bootstrap.servers` is given (a connector JSON with Kafka Connect's worker settings) and "
+     "the source is PostgreSQL, else `file`.",
      NULL, G_SINK, 0, 0, check_sinks},
     {"sink.file.fsync", PGCDC_CFG_BOOL, "true", NULL, OFF(file_fsync),
      "pgcdc: fsync sink files before the slot position is confirmed to the server, so no "
@@ -590,11 +649,13 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
 
     /* Kafka sink */
     {"bootstrap.servers", PGCDC_CFG_STRING, NULL, NULL, OFF(kafka_bootstrap),
-     "Kafka brokers (`host:port,...`) for `sink.type: kafka`; the Kafka Connect worker setting "
-     "of the same name. Any librdkafka producer property can be given as `kafka.<property>` "
-     "(e.g. `kafka.security.protocol: SASL_SSL`, `kafka.sasl.username`, `kafka.ssl.ca.location`), "
-     "and Kafka Connect's `producer.override.<property>` / `producer.<property>` are passed the "
-     "same way. pgcdc always produces idempotently with `acks=all`.",
+     "Kafka brokers (`host:port,...`) for `sink.type: kafka` and `source.type: kafka` (one "
+     "cluster per process); the Kafka Connect worker setting of the same name. Any librdkafka "
+     "property can be given as `kafka.<property>` (e.g. `kafka.security.protocol: SASL_SSL`, "
+     "`kafka.sasl.username`, `kafka.ssl.ca.location`) for both the producer and the consumer; "
+     "Kafka Connect's `producer.override.<property>` / `producer.<property>` reach only the "
+     "producer, `consumer.override.<property>` / `consumer.<property>` only the consumer. pgcdc "
+     "always produces idempotently with `acks=all`.",
      "kafka.bootstrap.servers", G_KAFKA, 0, 0, NULL},
     {"security.protocol", PGCDC_CFG_STRING, NULL, NULL, OFF(kafka_security_protocol),
      "Kafka Connect worker setting: `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.", NULL,
@@ -624,10 +685,46 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "filter on them without parsing the value. Unset: no headers, as Debezium.",
      NULL, G_KAFKA, 0, 0, check_kafka_headers},
 
+    /* Kafka source */
+    {"source.type", PGCDC_CFG_ENUM, "postgres", "postgres|kafka", OFF(source_type),
+     "pgcdc: where events come from. `postgres`: the logical replication slot of the "
+     "`database.*` server. `kafka`: Debezium-format topics (written by pgcdc's Kafka sink or by "
+     "Debezium) read in a consumer group from `bootstrap.servers`, records passed to the sinks "
+     "as they are (topic, key, value); the `database.*`, slot, publication, filter and event "
+     "keys are then unused. Several processes with the same `source.kafka.group.id` split the "
+     "partitions between them, so a slow sink can be scaled out. Offsets are committed to the "
+     "group only for records every sink has acknowledged (at least once: after a crash or a "
+     "rebalance the unacknowledged tail is delivered again).",
+     NULL, G_KSRC, 0, 0, NULL},
+    {"source.kafka.topics", PGCDC_CFG_LIST, NULL, NULL, OFF(ksrc_topics),
+     "Topics the Kafka source subscribes to, comma-separated; required with "
+     "`source.type: kafka`. An entry starting with `^` is a regular expression (POSIX extended, "
+     "searched in the name as librdkafka's subscriptions do, so anchor the end with `$` when it "
+     "matters), followed as topics appear, e.g. `^inventory\\.public\\..*`; other entries "
+     "are topic names, which must exist at start.",
+     NULL, G_KSRC, 0, 0, check_kafka_topics},
+    {"source.kafka.group.id", PGCDC_CFG_STRING, NULL, NULL, OFF(ksrc_group),
+     "Consumer group of the Kafka source; unset: `pgcdc-<name>`. The committed offsets of the "
+     "group are the source's position (there is no `offsets.json`). To take over from a Kafka "
+     "Connect sink connector, use its group, `connect-<connector name>`.",
+     NULL, G_KSRC, 0, 0, check_nonempty},
+    {"source.kafka.auto.offset.reset", PGCDC_CFG_ENUM, "earliest", "earliest|latest",
+     OFF(ksrc_offset_latest),
+     "Where the Kafka source starts in a partition the group has no committed offset for: "
+     "`earliest` (every record the topic still holds) or `latest` (only new records).",
+     NULL, G_KSRC, 0, 0, NULL},
+    {"source.kafka.sink.topic.prefix", PGCDC_CFG_STRING, NULL, NULL, OFF(ksrc_topic_prefix),
+     "Prepended to the topic of every record the Kafka source reads before the sinks see it "
+     "(file names, Kafka topics), e.g. `copy.` turns `inventory.public.orders` into "
+     "`copy.inventory.public.orders`. Required when `sink.type` includes `kafka` with "
+     "`source.type: kafka`, so that records never flow back into the topics they came from.",
+     NULL, G_KSRC, 0, 0, check_topic_chars},
+
     /* Process */
     {"name", PGCDC_CFG_STRING, "pgcdc", NULL, OFF(name),
-     "Connector name (the top-level `name` of a Kafka Connect request); used in logs.", NULL,
-     G_PROC, 0, 0, NULL},
+     "Connector name (the top-level `name` of a Kafka Connect request); used in logs and in the "
+     "Kafka source's default consumer group.",
+     NULL, G_PROC, 0, 0, NULL},
     {"connector.class", PGCDC_CFG_STRING, NULL, NULL, OFF(connector_class),
      "Optional; if present it must be `" PG_CONNECTOR_CLASS "`.", NULL, G_PROC, 0, 0,
      check_connector_class},
@@ -642,8 +739,8 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
 
 const size_t pgcdc_cfg_nkeys = sizeof(pgcdc_cfg_keys) / sizeof(pgcdc_cfg_keys[0]);
 
-static const char *const group_order[] = {G_CONN, G_REPL, G_FILT,  G_SIG, G_EVT,
-                                          G_PIPE, G_SINK, G_KAFKA, G_PROC};
+static const char *const group_order[] = {G_CONN, G_REPL, G_FILT,  G_SIG,  G_EVT,
+                                          G_PIPE, G_SINK, G_KAFKA, G_KSRC, G_PROC};
 
 /* ------------------------------------------------------------------------ */
 /* lookup and suggestions                                                    */
@@ -1155,6 +1252,7 @@ void pgcdc_config_free(pgcdc_config *cfg)
     for (int i = 0; i < cfg->ntransform_props * 2; i++)
         free(cfg->transform_props[i]);
     free(cfg->transform_props);
+    free(cfg->kafka_prop_roles);
     for (size_t i = 0; i < pgcdc_cfg_nkeys; i++) {
         const pgcdc_cfg_key *k = &pgcdc_cfg_keys[i];
         if (is_string_type(k->type))
@@ -1168,7 +1266,7 @@ int pgcdc_config_set(pgcdc_config *cfg, const char *key, const char *value, char
 {
     char body[512];
     int i = pgcdc_cfg_key_index(key);
-    if (i < 0 && (!strncmp(key, "transforms.", 11) || pgcdc_config_passthrough_name(key))) {
+    if (i < 0 && (!strncmp(key, "transforms.", 11) || pgcdc_config_passthrough_name(key, NULL))) {
         int r = !strncmp(key, "transforms.", 11)
                     ? pgcdc_config_transform_set(cfg, key, value, body, sizeof(body))
                     : pgcdc_config_passthrough_set(cfg, key, value, body, sizeof(body));
@@ -1272,7 +1370,32 @@ int pgcdc_config_validate(pgcdc_config *cfg, char *errstr, size_t errstr_size)
     char detail[384];
     int rc = 0;
 
-    if (!cfg->topic_prefix || cfg->topic_prefix[0] == 0) {
+    if (cfg->source_type == PGCDC_SOURCE_KAFKA) {
+        /* the database.* and event keys do not matter: nothing is read from PostgreSQL */
+        if (!cfg->ksrc_topics || is_blank(cfg->ksrc_topics)) {
+            errf(errstr, errstr_size,
+                 "config: source.kafka.topics is required with source.type=kafka (the topics to "
+                 "read: names, or ^regular expressions)");
+            rc = -1;
+            goto cleanup;
+        }
+        if (!cfg->kafka_bootstrap || is_blank(cfg->kafka_bootstrap)) {
+            errf(errstr, errstr_size,
+                 "config: bootstrap.servers is required with source.type=kafka (the brokers to "
+                 "read from, host:port,...)");
+            rc = -1;
+            goto cleanup;
+        }
+        if (pgcdc_config_has_sink(cfg, "kafka") &&
+            (!cfg->ksrc_topic_prefix || !*cfg->ksrc_topic_prefix)) {
+            errf(errstr, errstr_size,
+                 "config: sink.type kafka with source.type=kafka writes to the cluster it reads "
+                 "from: set source.kafka.sink.topic.prefix (e.g. 'copy.') so records do not flow "
+                 "back into the topics they came from");
+            rc = -1;
+            goto cleanup;
+        }
+    } else if (!cfg->topic_prefix || cfg->topic_prefix[0] == 0) {
         errf(errstr, errstr_size,
              "config: topic.prefix is required (Debezium 1.x name: database.server.name)");
         rc = -1;
@@ -1397,18 +1520,46 @@ void pgcdc_config_dump(const pgcdc_config *cfg, pgcdc_buf *out)
             value_text(cfg, k, out);
         pgcdc_buf_putc(out, '\n');
     }
-    for (int i = 0; i < cfg->nkafka_props; i++)
-        pgcdc_buf_printf(out, "kafka.%s=%s\n", cfg->kafka_props[2 * i],
+    for (int i = 0; i < cfg->nkafka_props; i++) {
+        int roles = cfg->kafka_prop_roles[i];
+        const char *prefix = roles == PGCDC_KAFKA_PRODUCER   ? "producer."
+                             : roles == PGCDC_KAFKA_CONSUMER ? "consumer."
+                                                             : "kafka.";
+        pgcdc_buf_printf(out, "%s%s=%s\n", prefix, cfg->kafka_props[2 * i],
                          pgcdc_config_passthrough_secret(cfg->kafka_props[2 * i])
                              ? "***"
                              : cfg->kafka_props[2 * i + 1]);
+    }
 }
 
 const char *pgcdc_config_sink_types(const pgcdc_config *cfg)
 {
     if (cfg->sink_types && *cfg->sink_types)
         return cfg->sink_types;
+    /* bootstrap.servers of a Kafka source names where records come from, not
+     * where they go: writing them back there by default would loop */
+    if (cfg->source_type == PGCDC_SOURCE_KAFKA)
+        return "file";
     return cfg->kafka_bootstrap && *cfg->kafka_bootstrap ? "kafka" : "file";
+}
+
+int pgcdc_config_has_sink(const pgcdc_config *cfg, const char *name)
+{
+    pgcdc_buf item = PGCDC_BUF_INIT;
+    const char *pos = pgcdc_config_sink_types(cfg);
+    int found = 0;
+    while (!found && pgcdc_config_list_next(&pos, &item))
+        found = !strcmp(item.data, name);
+    pgcdc_buf_free(&item);
+    return found;
+}
+
+void pgcdc_config_kafka_group(const pgcdc_config *cfg, char *out, size_t out_size)
+{
+    if (cfg->ksrc_group && *cfg->ksrc_group)
+        snprintf(out, out_size, "%s", cfg->ksrc_group);
+    else
+        snprintf(out, out_size, "pgcdc-%s", cfg->name && *cfg->name ? cfg->name : "pgcdc");
 }
 
 int pgcdc_config_passthrough_secret(const char *prop)
@@ -1417,15 +1568,30 @@ int pgcdc_config_passthrough_secret(const char *prop)
            strstr(prop, ".key") || strstr(prop, "token");
 }
 
-/* The prefixes under which producer properties reach librdkafka as they are. */
-static const char *const passthrough_prefixes[] = {"kafka.", "producer.override.", "producer."};
+/* The prefixes under which librdkafka properties pass through as they are,
+ * and the clients they reach: Kafka Connect's worker (producer., consumer.)
+ * and connector (producer.override., consumer.override.) names, and kafka.
+ * for both. */
+static const struct {
+    const char *prefix;
+    int roles;
+} passthrough_prefixes[] = {
+    {"kafka.", PGCDC_KAFKA_PRODUCER | PGCDC_KAFKA_CONSUMER},
+    {"producer.override.", PGCDC_KAFKA_PRODUCER},
+    {"producer.", PGCDC_KAFKA_PRODUCER},
+    {"consumer.override.", PGCDC_KAFKA_CONSUMER},
+    {"consumer.", PGCDC_KAFKA_CONSUMER},
+};
 
-const char *pgcdc_config_passthrough_name(const char *key)
+const char *pgcdc_config_passthrough_name(const char *key, int *roles)
 {
     for (size_t i = 0; i < sizeof(passthrough_prefixes) / sizeof(passthrough_prefixes[0]); i++) {
-        size_t n = strlen(passthrough_prefixes[i]);
-        if (!strncmp(key, passthrough_prefixes[i], n) && key[n])
+        size_t n = strlen(passthrough_prefixes[i].prefix);
+        if (!strncmp(key, passthrough_prefixes[i].prefix, n) && key[n]) {
+            if (roles)
+                *roles = passthrough_prefixes[i].roles;
             return key + n;
+        }
     }
     return NULL;
 }
@@ -1465,14 +1631,23 @@ int pgcdc_config_transform_set(pgcdc_config *cfg, const char *key, const char *v
 int pgcdc_config_passthrough_set(pgcdc_config *cfg, const char *key, const char *value,
                                  char *errstr, size_t errstr_size)
 {
-    const char *prop = pgcdc_config_passthrough_name(key);
+    int roles = 0;
+    const char *prop = pgcdc_config_passthrough_name(key, &roles);
     if (!prop)
         return -1;
+    /* the same property for two different clients (producer.x, consumer.x) is fine */
     for (int i = 0; i < cfg->nkafka_props; i++)
-        if (!strcmp(cfg->kafka_props[2 * i], prop)) {
+        if (!strcmp(cfg->kafka_props[2 * i], prop) && (cfg->kafka_prop_roles[i] & roles)) {
             errf(errstr, errstr_size, "%s: the Kafka property %s is given twice", key, prop);
             return -1;
         }
+    int *r = realloc(cfg->kafka_prop_roles, (size_t)(cfg->nkafka_props + 1) * sizeof(int));
+    if (!r) {
+        errf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    cfg->kafka_prop_roles = r;
+    r[cfg->nkafka_props] = roles;
     char **n = realloc(cfg->kafka_props, (size_t)(cfg->nkafka_props + 1) * 2 * sizeof(char *));
     if (!n) {
         errf(errstr, errstr_size, "out of memory");

@@ -51,6 +51,18 @@ enum {
 
 #define PGCDC_MAX_SINKS 8
 
+/* source.type */
+typedef enum {
+    PGCDC_SOURCE_POSTGRES = 0,
+    PGCDC_SOURCE_KAFKA,
+} pgcdc_source_kind;
+
+/* Which librdkafka clients a passed-through property applies to (bits). */
+enum {
+    PGCDC_KAFKA_PRODUCER = 1,
+    PGCDC_KAFKA_CONSUMER = 2,
+};
+
 typedef struct pgcdc_config {
     /* connector identity */
     char *name;            /* connector name ("name" in the JSON) */
@@ -127,9 +139,17 @@ typedef struct pgcdc_config {
     int kafka_partitions;  /* -1: broker default */
     int kafka_replication; /* -1: broker default */
     char *kafka_headers;   /* record headers to add: op, lsn, txId */
-    char **kafka_props;    /* librdkafka properties given through kafka.* / producer.*: name,
-                              value pairs */
+    char **kafka_props;    /* librdkafka properties given through kafka.* / producer.* /
+                              consumer.*: name, value pairs */
+    int *kafka_prop_roles; /* per property: the PGCDC_KAFKA_* clients it applies to */
     int nkafka_props;
+
+    /* source */
+    pgcdc_source_kind source_type;
+    char *ksrc_topics;       /* source.kafka.topics: names and ^regexes */
+    char *ksrc_group;        /* source.kafka.group.id; NULL: pgcdc-<name> */
+    int ksrc_offset_latest;  /* source.kafka.auto.offset.reset: 0 earliest, 1 latest */
+    char *ksrc_topic_prefix; /* source.kafka.sink.topic.prefix; NULL: none */
 
     /* Kafka Connect transforms (topic routing) */
     char *transforms;       /* names, comma-separated */
@@ -207,13 +227,22 @@ void pgcdc_config_conninfo(const pgcdc_config *cfg, int replication, pgcdc_buf *
 void pgcdc_config_describe_conn(const pgcdc_config *cfg, pgcdc_buf *out);
 
 /* The sinks in effect: sink.type, or by default kafka when bootstrap.servers
- * is set and file otherwise. */
+ * is set (and the source is PostgreSQL) and file otherwise. */
 const char *pgcdc_config_sink_types(const pgcdc_config *cfg);
 
-/* Keys under kafka., producer.override. and producer. are librdkafka
- * properties passed through as they are: returns the property name, or NULL
- * when key has none of these prefixes. */
-const char *pgcdc_config_passthrough_name(const char *key);
+/* 1 when sink.type (as in effect) lists `name`. */
+int pgcdc_config_has_sink(const pgcdc_config *cfg, const char *name);
+
+/* The consumer group of the Kafka source: source.kafka.group.id, or
+ * pgcdc-<name>. Writes into out (always NUL-terminated). */
+void pgcdc_config_kafka_group(const pgcdc_config *cfg, char *out, size_t out_size);
+
+/* Keys under kafka. (every client), producer.override. / producer. (the
+ * Kafka sink's producer) and consumer.override. / consumer. (the Kafka
+ * source's consumer) are librdkafka properties passed through as they are:
+ * returns the property name, or NULL when key has none of these prefixes.
+ * *roles (if not NULL) gets the PGCDC_KAFKA_* bits of the clients. */
+const char *pgcdc_config_passthrough_name(const char *key, int *roles);
 /* Records a passed-through property. Returns 0, or -1 with errstr (given
  * twice, out of memory). */
 int pgcdc_config_passthrough_set(pgcdc_config *cfg, const char *key, const char *value,

@@ -98,7 +98,7 @@ static int apply(load_ctx *c, const char *name, const char *value, int line)
         }
         return 0;
     }
-    if (idx < 0 && pgcdc_config_passthrough_name(name)) {
+    if (idx < 0 && pgcdc_config_passthrough_name(name, NULL)) {
         if (pgcdc_config_passthrough_set(c->cfg, name, value, body, sizeof(body)) != 0) {
             load_error(c, line, 0, "%s", body);
             return -1;

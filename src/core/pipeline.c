@@ -63,7 +63,9 @@ struct pgcdc_pipeline {
 
     pthread_t committer;
     int committer_started;
-    char *data_dir;
+    char *data_dir; /* NULL: offsets are not persisted */
+    pgcdc_pipeline_acked_fn on_acked;
+    void *on_acked_ctx;
     pgcdc_offsets offsets; /* committer-owned durable position */
     int offsets_dirty;
     _Atomic uint64_t confirmed_lsn;
@@ -256,6 +258,8 @@ static void *committer_main(void *arg)
             if (!pipe->head)
                 pipe->tail = NULL;
             pipe->queued_bytes -= b->data.len;
+            if (pipe->on_acked)
+                pipe->on_acked(pipe->on_acked_ctx, b);
             offsets_apply(&pipe->offsets, b);
             pipe->offsets.events += b->nrecords;
             atomic_fetch_add(&pipe->events_acked, b->nrecords);
@@ -279,6 +283,8 @@ static void *committer_main(void *arg)
             int rc = -1;
             if (oom)
                 snprintf(err, sizeof(err), "offsets: out of memory");
+            else if (!pipe->data_dir)
+                rc = 0;
             else
                 rc = pgcdc_offsets_store(pipe->data_dir, &snap, err, sizeof(err));
             free(snap.incremental);
@@ -333,9 +339,9 @@ pgcdc_pipeline *pgcdc_pipeline_new(const pgcdc_config *cfg, const char *data_dir
     snprintf(pipe->offsets.slot, sizeof(pipe->offsets.slot), "%s", cfg->slot_name);
     pipe->offsets_dirty = 1; /* record the starting state (e.g. a snapshot begins) at once */
     atomic_store(&pipe->confirmed_lsn, start->done_lsn);
-    pipe->data_dir = strdup(data_dir);
+    pipe->data_dir = data_dir ? strdup(data_dir) : NULL;
     types = strdup(pgcdc_config_sink_types(cfg));
-    if (!pipe->data_dir || !types)
+    if ((data_dir && !pipe->data_dir) || !types)
         goto oom;
 
     char *save = NULL;
@@ -387,6 +393,14 @@ fail:
     free(types);
     pgcdc_pipeline_free(pipe);
     return NULL;
+}
+
+void pgcdc_pipeline_set_on_acked(pgcdc_pipeline *pipe, pgcdc_pipeline_acked_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&pipe->lock);
+    pipe->on_acked = fn;
+    pipe->on_acked_ctx = ctx;
+    pthread_mutex_unlock(&pipe->lock);
 }
 
 pgcdc_batch *pgcdc_pipeline_batch_get(pgcdc_pipeline *pipe)

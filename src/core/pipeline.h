@@ -37,10 +37,25 @@ typedef struct pgcdc_pipeline_stats {
  * Creates the pipeline and opens every configured sink (sink.type) with
  * cfg. `start` is the durable position loaded from the offsets file (or
  * zeros); the committer continues from it. data_dir is where offsets.json
- * lives. Returns NULL with errstr on failure (unknown sink, sink open error).
+ * lives; NULL keeps the offsets in memory only (a source whose position is
+ * stored elsewhere). Returns NULL with errstr on failure (unknown sink, sink
+ * open error).
  */
 pgcdc_pipeline *pgcdc_pipeline_new(const pgcdc_config *cfg, const char *data_dir,
                                    const pgcdc_offsets *start, char *errstr, size_t errstr_size);
+
+/*
+ * Hook for sources whose position is not an LSN (the Kafka source): called
+ * by the committer thread once per batch, in sequence order, when every
+ * sink has acknowledged it, before the batch is recycled and before the
+ * offsets file is written. It runs with the pipeline's lock held: it must be
+ * quick, must not block and must not call pipeline functions. The batch
+ * (its source_data in particular) is only valid during the call.
+ */
+typedef void (*pgcdc_pipeline_acked_fn)(void *ctx, const pgcdc_batch *batch);
+
+/* Installs the hook (NULL removes it); call before the first push. */
+void pgcdc_pipeline_set_on_acked(pgcdc_pipeline *pipe, pgcdc_pipeline_acked_fn fn, void *ctx);
 
 /* A fresh (reset) batch to fill; never blocks. */
 pgcdc_batch *pgcdc_pipeline_batch_get(pgcdc_pipeline *pipe);

@@ -26,10 +26,12 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/kafka_conf.h"
 #include "common/log.h"
 #include "sink/sink.h"
 
 #define LOG "kafka"
+#define WHO "kafka sink"
 #define CONNECT_TIMEOUT_MS 10000
 #define METADATA_TIMEOUT_MS 10000
 #define TOPIC_WAIT_MS 60000
@@ -105,17 +107,6 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     pgcdc_log_warn(LOG, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    (void)rk;
-    if (level <= 3)
-        pgcdc_log_error(LOG, "%s: %s", fac, buf);
-    else if (level <= 4)
-        pgcdc_log_warn(LOG, "%s: %s", fac, buf);
-    else
-        pgcdc_log_debug(LOG, "%s: %s", fac, buf);
-}
-
 /* Acknowledges the prefix of batches whose messages were all delivered. */
 static void advance(kafka_sink *ks)
 {
@@ -142,105 +133,47 @@ static int serve(kafka_sink *ks, int timeout_ms, char *errstr, size_t errstr_siz
 
 /* ---------- configuration ---------- */
 
-static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, const char *given,
-                    char *errstr, size_t errstr_size)
-{
-    char err[256];
-    if (rd_kafka_conf_set(conf, key, value, err, sizeof(err)) == RD_KAFKA_CONF_OK)
-        return 0;
-    snprintf(errstr, errstr_size, "kafka sink: %s: %s", given ? given : key, err);
-    return -1;
-}
-
-/* Takes username="..." and password="..." out of a JAAS line. */
-static int jaas_value(const char *jaas, const char *name, char *out, size_t out_size)
-{
-    size_t n = strlen(name);
-    for (const char *p = jaas; (p = strstr(p, name)); p += n) {
-        const char *q = p + n;
-        while (*q == ' ')
-            q++;
-        if (*q != '=' || (p > jaas && p[-1] != ' ' && p[-1] != '\t'))
-            continue;
-        q++;
-        while (*q == ' ')
-            q++;
-        if (*q != '"')
-            continue;
-        const char *end = strchr(++q, '"');
-        if (!end || (size_t)(end - q) >= out_size)
-            return -1;
-        memcpy(out, q, (size_t)(end - q));
-        out[end - q] = 0;
-        return 0;
-    }
-    return -1;
-}
-
+/* pgcdc's producer defaults, then the shared settings (kafka_conf.c), which
+ * may change the tuning ones but not those per-key order and durability
+ * rest on. */
 static int build_conf(kafka_sink *ks, const pgcdc_config *cfg, rd_kafka_conf_t *conf, char *errstr,
                       size_t errstr_size)
 {
-    char client_id[200];
-    snprintf(client_id, sizeof(client_id), "pgcdc-%s", cfg->name ? cfg->name : "pgcdc");
-    /* pgcdc's defaults; a passed-through property may change the tuning ones */
-    if (conf_set(conf, "bootstrap.servers", cfg->kafka_bootstrap, "bootstrap.servers", errstr,
-                 errstr_size) ||
-        conf_set(conf, "client.id", client_id, NULL, errstr, errstr_size) ||
-        conf_set(conf, "enable.idempotence", "true", NULL, errstr, errstr_size) ||
-        conf_set(conf, "acks", "all", NULL, errstr, errstr_size) ||
-        conf_set(conf, "partitioner", "murmur2_random", NULL, errstr, errstr_size) ||
-        conf_set(conf, "compression.type", "lz4", NULL, errstr, errstr_size) ||
-        conf_set(conf, "linger.ms", "5", NULL, errstr, errstr_size))
-        return -1;
-    if (cfg->kafka_security_protocol &&
-        conf_set(conf, "security.protocol", cfg->kafka_security_protocol, "security.protocol",
-                 errstr, errstr_size))
-        return -1;
-    if (cfg->kafka_sasl_mechanism && conf_set(conf, "sasl.mechanisms", cfg->kafka_sasl_mechanism,
-                                              "sasl.mechanism", errstr, errstr_size))
-        return -1;
-    if (cfg->kafka_sasl_jaas && *cfg->kafka_sasl_jaas) {
-        char user[256], pass[256];
-        if (jaas_value(cfg->kafka_sasl_jaas, "username", user, sizeof(user)) ||
-            jaas_value(cfg->kafka_sasl_jaas, "password", pass, sizeof(pass))) {
-            snprintf(errstr, errstr_size,
-                     "kafka sink: sasl.jaas.config: expected ... username=\"<user>\" "
-                     "password=\"<password>\"; (or give kafka.sasl.username and "
-                     "kafka.sasl.password)");
+    static const struct {
+        const char *key, *value;
+    } defaults[] = {
+        {"enable.idempotence", "true"}, {"acks", "all"},    {"partitioner", "murmur2_random"},
+        {"compression.type", "lz4"},    {"linger.ms", "5"},
+    };
+    for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+        if (pgcdc_kafka_conf_set(conf, WHO, defaults[i].key, defaults[i].value, NULL, errstr,
+                                 errstr_size))
             return -1;
-        }
-        int r = conf_set(conf, "sasl.username", user, "sasl.jaas.config", errstr, errstr_size) ||
-                conf_set(conf, "sasl.password", pass, "sasl.jaas.config", errstr, errstr_size);
-        explicit_bzero(pass, sizeof(pass));
-        if (r)
-            return -1;
-    }
-    for (int i = 0; i < cfg->nkafka_props; i++) {
-        const char *k = cfg->kafka_props[2 * i], *v = cfg->kafka_props[2 * i + 1];
-        char given[300];
-        snprintf(given, sizeof(given), "kafka property %s", k);
-        if ((!strcmp(k, "acks") || !strcmp(k, "request.required.acks")) && strcmp(v, "all") &&
-            strcmp(v, "-1")) {
+    static const char *const acks_keys[] = {"acks", "request.required.acks"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = pgcdc_kafka_conf_given(cfg, PGCDC_KAFKA_PRODUCER, acks_keys[i]);
+        if (v && strcmp(v, "all") && strcmp(v, "-1")) {
             snprintf(errstr, errstr_size,
                      "kafka sink: %s=%s would let the broker lose acknowledged events; pgcdc "
                      "requires acks=all (remove the property)",
-                     k, v);
+                     acks_keys[i], v);
             return -1;
         }
-        if (!strcmp(k, "enable.idempotence") && strcmp(v, "true")) {
-            snprintf(errstr, errstr_size,
-                     "kafka sink: enable.idempotence=%s would allow duplicates and reordering on "
-                     "retries; pgcdc requires it (remove the property)",
-                     v);
-            return -1;
-        }
-        if (conf_set(conf, k, v, given, errstr, errstr_size))
-            return -1;
     }
+    const char *idem = pgcdc_kafka_conf_given(cfg, PGCDC_KAFKA_PRODUCER, "enable.idempotence");
+    if (idem && strcmp(idem, "true")) {
+        snprintf(errstr, errstr_size,
+                 "kafka sink: enable.idempotence=%s would allow duplicates and reordering on "
+                 "retries; pgcdc requires it (remove the property)",
+                 idem);
+        return -1;
+    }
+    if (pgcdc_kafka_conf_apply(conf, cfg, PGCDC_KAFKA_PRODUCER, WHO, errstr, errstr_size))
+        return -1;
     rd_kafka_conf_set_opaque(conf, ks);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);
-    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_log_cb(conf, pgcdc_kafka_log);
     return 0;
 }
 

@@ -638,6 +638,83 @@ static void test_kafka_passthrough(void)
     CHECK_HAS(err, "acks is given twice");
 }
 
+/* consumer.* reaches only the consumer, producer.* only the producer,
+ * kafka.* both; a property may be given once per client. */
+static void test_kafka_passthrough_roles(void)
+{
+    pgcdc_config cfg;
+    pgcdc_buf b = PGCDC_BUF_INIT;
+    CHECK_INT(load(&cfg, "topic.prefix: a\nkafka.client.rack: r1\nproducer.linger.ms: 9\n"
+                         "consumer.override.fetch.min.bytes: 10\nconsumer.linger.ms: 1\n"),
+              0);
+    CHECK_INT(cfg.nkafka_props, 4);
+    CHECK_INT(cfg.kafka_prop_roles[0], PGCDC_KAFKA_PRODUCER | PGCDC_KAFKA_CONSUMER);
+    CHECK_INT(cfg.kafka_prop_roles[1], PGCDC_KAFKA_PRODUCER);
+    CHECK_INT(cfg.kafka_prop_roles[2], PGCDC_KAFKA_CONSUMER);
+    CHECK_STR(cfg.kafka_props[4], "fetch.min.bytes");
+    pgcdc_config_dump(&cfg, &b);
+    CHECK_HAS(b.data, "kafka.client.rack=r1\n");
+    CHECK_HAS(b.data, "producer.linger.ms=9\n");
+    CHECK_HAS(b.data, "consumer.fetch.min.bytes=10\n");
+    pgcdc_buf_free(&b);
+    pgcdc_config_free(&cfg);
+    load_fails("topic.prefix: a\nkafka.fetch.min.bytes: 1\nconsumer.fetch.min.bytes: 2\n");
+    CHECK_HAS(err, "fetch.min.bytes is given twice");
+}
+
+/* source.type kafka: no PostgreSQL keys needed, its own ones required. */
+static void test_kafka_source_config(void)
+{
+    pgcdc_config cfg;
+    char group[64];
+    CHECK_INT(load(&cfg, "source:\n  type: kafka\n  kafka:\n    topics: [a.b, '^c\\..*']\n"
+                         "bootstrap.servers: k:9092\n"),
+              0);
+    CHECK_INT(cfg.source_type, PGCDC_SOURCE_KAFKA);
+    CHECK_STR(cfg.ksrc_topics, "a.b,^c\\..*");
+    CHECK_INT(cfg.ksrc_offset_latest, 0);
+    /* bootstrap.servers names where records come from: the default sink stays file */
+    CHECK_STR(pgcdc_config_sink_types(&cfg), "file");
+    CHECK_INT(pgcdc_config_has_sink(&cfg, "file"), 1);
+    CHECK_INT(pgcdc_config_has_sink(&cfg, "kafka"), 0);
+    pgcdc_config_kafka_group(&cfg, group, sizeof(group));
+    CHECK_STR(group, "pgcdc-pgcdc");
+    pgcdc_config_free(&cfg);
+    CHECK_INT(load(&cfg, "name: orders\nsource.type: kafka\nsource.kafka.topics: t\n"
+                         "bootstrap.servers: k:1\nsource.kafka.auto.offset.reset: latest\n"
+                         "sink.type: file,kafka\nsource.kafka.sink.topic.prefix: copy.\n"),
+              0);
+    pgcdc_config_kafka_group(&cfg, group, sizeof(group));
+    CHECK_STR(group, "pgcdc-orders");
+    CHECK_INT(cfg.ksrc_offset_latest, 1);
+    CHECK_INT(pgcdc_config_has_sink(&cfg, "kafka"), 1);
+    pgcdc_config_free(&cfg);
+    CHECK_INT(load(&cfg, "source.type: kafka\nsource.kafka.topics: t\nbootstrap.servers: k:1\n"
+                         "source.kafka.group.id: connect-x\n"),
+              0);
+    pgcdc_config_kafka_group(&cfg, group, sizeof(group));
+    CHECK_STR(group, "connect-x");
+    pgcdc_config_free(&cfg);
+
+    load_fails("source.type: kafka\nbootstrap.servers: k:1\n");
+    CHECK_HAS(err, "source.kafka.topics is required with source.type=kafka");
+    load_fails("source.type: kafka\nsource.kafka.topics: t\n");
+    CHECK_HAS(err, "bootstrap.servers is required with source.type=kafka");
+    load_fails("source.type: kafka\nsource.kafka.topics: t\nbootstrap.servers: k:1\n"
+               "sink.type: kafka\n");
+    CHECK_HAS(err, "set source.kafka.sink.topic.prefix");
+    load_fails("source.type: kafka\nsource.kafka.topics: 'has space'\nbootstrap.servers: k:1\n");
+    CHECK_HAS(err, "source.kafka.topics: 'has space' is not a Kafka topic name");
+    load_fails("source.type: kafka\nsource.kafka.topics: t\nbootstrap.servers: k:1\n"
+               "source.kafka.group.id: ''\n");
+    CHECK_HAS(err, "source.kafka.group.id");
+    load_fails("source.type: mysql\n");
+    CHECK_HAS(err, "source.type");
+    /* the PostgreSQL source still needs its keys */
+    load_fails("source.type: postgres\nsource.kafka.topics: t\n");
+    CHECK_HAS(err, "topic.prefix is required");
+}
+
 static void test_files(void)
 {
     pgcdc_config cfg;
@@ -809,6 +886,8 @@ int main(void)
 {
     TEST_RUN(test_defaults);
     TEST_RUN(test_kafka_passthrough);
+    TEST_RUN(test_kafka_passthrough_roles);
+    TEST_RUN(test_kafka_source_config);
     TEST_RUN(test_table_sane);
     TEST_RUN(test_set_types);
     TEST_RUN(test_set_errors);

@@ -1,8 +1,9 @@
 /*
  * test_pipeline.c - unit tests for the pipeline with the file sink: batches
  * for two topics (tombstones are not written), position-only batches,
- * offsets persisted and confirmed after close, torn-line trimming of an
- * existing file, backpressure, idle advance, and sink-type errors.
+ * offsets persisted and confirmed after close, the on_acked hook of sources
+ * with their own position, torn-line trimming of an existing file,
+ * backpressure, idle advance, and sink-type errors.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -236,6 +237,70 @@ static void test_two_topics(void)
     CHECK(o.done_lsn == 0x480);
     CHECK_INT(o.events, 9);
 
+    pgcdc_config_free(&cfg);
+    remove_dir(dir);
+}
+
+/* What the on_acked hook saw: each batch's source_data, in call order. */
+typedef struct acked_log {
+    pgcdc_buf seen;
+    int calls;
+} acked_log;
+
+static void on_acked(void *ctx, const pgcdc_batch *batch)
+{
+    acked_log *log = ctx;
+    log->calls++;
+    pgcdc_buf_append(&log->seen, batch->source_data.data, batch->source_data.len);
+    pgcdc_buf_putc(&log->seen, ';');
+}
+
+/* A source with its own position (the Kafka source): the hook sees every
+ * acknowledged batch in order with the data the source attached; without a
+ * data_dir no offsets.json is written. */
+static void test_on_acked_hook(void)
+{
+    char dir[64];
+    make_dir(dir, sizeof(dir));
+    pgcdc_config cfg;
+    if (config_for(&cfg, dir) != 0) {
+        test_current_failed = 1;
+        return;
+    }
+    pgcdc_offsets start;
+    memset(&start, 0, sizeof(start));
+    pgcdc_pipeline *pipe = pgcdc_pipeline_new(&cfg, NULL, &start, err, sizeof(err));
+    CHECK(pipe != NULL);
+    if (!pipe) {
+        fprintf(stderr, "pipeline_new: %s\n", err);
+        pgcdc_config_free(&cfg);
+        remove_dir(dir);
+        return;
+    }
+    acked_log log = {PGCDC_BUF_INIT, 0};
+    pgcdc_pipeline_set_on_acked(pipe, on_acked, &log);
+    static const pgcdc_position nopos;
+    for (int i = 0; i < 20; i++) {
+        pgcdc_batch *b = pgcdc_pipeline_batch_get(pipe);
+        CHECK_INT(b->source_data.len, 0); /* recycled batches come back empty */
+        char value[32];
+        snprintf(value, sizeof(value), "{\"n\":%d}", i);
+        add(b, "t.public.c", 'c', NULL, value, &nopos);
+        pgcdc_buf_printf(&b->source_data, "b%d", i);
+        pgcdc_pipeline_push(pipe, b);
+    }
+    CHECK_INT(pgcdc_pipeline_close(pipe, err, sizeof(err)), 0);
+    CHECK_INT(log.calls, 20);
+    CHECK_STR(log.seen.data,
+              "b0;b1;b2;b3;b4;b5;b6;b7;b8;b9;b10;b11;b12;b13;b14;b15;b16;b17;b18;b19;");
+    pgcdc_pipeline_free(pipe);
+    char path[256];
+    snprintf(path, sizeof(path), "%s/offsets.json", dir);
+    CHECK(access(path, F_OK) != 0);
+    char *c = slurp(dir, "t.public.c.jsonl");
+    CHECK(strncmp(c, "{\"n\":0}\n{\"n\":1}\n", 16) == 0);
+    free(c);
+    pgcdc_buf_free(&log.seen);
     pgcdc_config_free(&cfg);
     remove_dir(dir);
 }
@@ -547,6 +612,7 @@ static void test_sink_failure(void)
 int main(void)
 {
     TEST_RUN(test_two_topics);
+    TEST_RUN(test_on_acked_hook);
     TEST_RUN(test_partial_position);
     TEST_RUN(test_torn_line);
     TEST_RUN(test_torn_line_long);
