@@ -241,8 +241,7 @@ def test_unreachable_broker_and_missing_topic(pg, pgcdc, kafka, unique_name):
     assert "no broker at bootstrap.servers=127.0.0.1:1 answered" in p.log_text()
     # the topic must exist: nothing is acknowledged while it does not
     p.set(**{"sink.type": "kafka", "bootstrap.servers": kafka.bootstrap, "topic.creation.enable": False})
-    p.start(wait=False)
-    time.sleep(2)
+    p.start()  # streaming: the slot is active and its position settled
     before = slot_confirmed(pg, p.slot)
     pg.execute(f"INSERT INTO {t} VALUES (1)")
     assert p.wait_exit(timeout=60) != 0
