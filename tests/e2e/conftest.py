@@ -30,7 +30,8 @@ Fixtures:
               the pgcdc helper's name to get the same topics).  Records:
               .records() / .wait_records(n, timeout) -> [{"topic","key","value"}]
               (key/value as JsonConverter writes them, null for a tombstone).
-              Stopped at teardown, its log printed if the test failed.  The
+              .stop() / .start() (waits for the slot again) resume from its
+              offsets.  Stopped at teardown, its log printed if the test failed.  The
               first use resolves its jars with mvn and compiles the oracle
               (cached in ~/.cache/pgcdc/debezium-<version>).
 
@@ -239,9 +240,10 @@ def debezium(request, pg, tmp_path):
         if tables:
             config["table.include.list"] = tables
         config.update(_dekwarg(props))
-        o = DebeziumOracle(str(tmp_path / f"debezium-{len(made)}"), config)
+        o = DebeziumOracle(str(tmp_path / f"debezium-{len(made)}"), config,
+                           ready=lambda: bool((c.slot(slot) or {}).get("active")))
         made.append((o, c, slot, pub))
-        o.start(ready=lambda: bool((c.slot(slot) or {}).get("active")), timeout=timeout)
+        o.start(timeout=timeout)
         return o
 
     yield factory

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 
 import pytest
 
@@ -220,3 +221,103 @@ def test_column_defaults_match_debezium(pg, pgcdc, debezium, unique_name):
     p, d, topic = capture(pg, pgcdc, debezium, unique_name, columns=columns, workload=workload)
     ours, theirs = captured_values(p, d, topic, 2)
     assert_same([normalise(e) for e in ours], [normalise(v) for v in theirs], "value")
+
+
+# ------------------------------------------------------------- restarts
+RESTART_WORKLOAD = [
+    "INSERT INTO {t} (id, note) VALUES (10, 'after restart')",
+    "UPDATE {t} SET note = 'again' WHERE id = 10",
+]
+
+
+def _wait_inactive(pg, slot):
+    deadline = time.time() + TIMEOUT
+    while (pg.slot(slot) or {}).get("active"):
+        assert time.time() < deadline, f"slot {slot} still active"
+        time.sleep(0.1)
+
+
+def restart_both(pg, p, d, name):
+    """Stops pgcdc and Debezium, changes the table, starts both from their offsets."""
+    assert p.stop() == 0
+    d.stop()
+    _wait_inactive(pg, p.slot)
+    _wait_inactive(pg, f"{name}_dbz_slot")
+    run_workload(pg, f"public.{name}", RESTART_WORKLOAD)
+    p.start()
+    d.start()
+
+
+def first_sequence_after_restart(events):
+    return json.loads(_payload(events[N_VALUES])["source"]["sequence"])
+
+
+def test_values_after_restart_match_debezium(pg, pgcdc, debezium, unique_name):
+    p, d, topic = capture(pg, pgcdc, debezium, unique_name)
+    captured_values(p, d, topic, N_VALUES)
+    restart_both(pg, p, d, unique_name)
+    ours, theirs = captured_values(p, d, topic, N_VALUES + len(RESTART_WORKLOAD))
+    # Nothing delivered twice, nothing lost: the restart resumed where each stopped.
+    assert [_payload(e)["op"] for e in ours[N_VALUES:]] == ["c", "u"]
+    for events in (ours, theirs):
+        # docs/COMPATIBILITY.md, row "`source.sequence` on the first event after a
+        # start" (a gap): compared on its own by test_sequence_after_restart_matches_debezium.
+        _payload(events[N_VALUES])["source"]["sequence"] = "<first after restart>"
+    assert_same([normalise(e) for e in ours], [normalise(v) for v in theirs], "value")
+
+
+@pytest.mark.xfail(strict=True, reason="gap: source.sequence of the first event after a restart "
+                   "lacks the last commit LSN (docs/COMPATIBILITY.md, \"`source.sequence` on the "
+                   "first event after a start\")")
+def test_sequence_after_restart_matches_debezium(pg, pgcdc, debezium, unique_name):
+    p, d, topic = capture(pg, pgcdc, debezium, unique_name)
+    captured_values(p, d, topic, N_VALUES)
+    restart_both(pg, p, d, unique_name)
+    ours, theirs = captured_values(p, d, topic, N_VALUES + len(RESTART_WORKLOAD))
+    assert first_sequence_after_restart(ours) == first_sequence_after_restart(theirs)
+
+
+# ------------------------------------------------------------- snapshots
+def capture_snapshot(pg, pgcdc, debezium, name):
+    """The rows left by the workload, copied by both with snapshot.mode=initial."""
+    t = f"public.{name}"
+    setup_table(pg, t)
+    run_workload(pg, t)  # leaves ids 3 and 4
+    p = pgcdc(tables=t, name=name, **{"snapshot.mode": "initial"}).start()
+    d = debezium(tables=t, name=name, **{"snapshot.mode": "initial"})
+    ours, theirs = captured_values(p, d, p.topic("public", name), 2)
+    key = lambda e: _payload(e)["after"]["id"]  # noqa: E731
+    return sorted(ours, key=key), sorted(theirs, key=key)
+
+
+def normalise_snapshot(event):
+    e = normalise(event)
+    src = _payload(e)["source"]
+    # Each copy is taken in its own transaction at its own slot's position:
+    # these differ between any two snapshots of the same rows.
+    # The same goes for source.ts_*, the time of the copy (a commit time for
+    # streamed changes, compared exactly there).
+    for k in ("txId", "lsn", "sequence", "ts_ms", "ts_us", "ts_ns"):
+        src[k] = f"<{k}>" if src[k] is not None else None
+    return e
+
+
+def test_snapshot_values_match_debezium(pg, pgcdc, debezium, unique_name):
+    ours, theirs = capture_snapshot(pg, pgcdc, debezium, unique_name)
+    assert [_payload(e)["op"] for e in ours] == ["r", "r"]
+    for e in ours:
+        # docs/COMPATIBILITY.md, row "`source.txId` of snapshot (op `r`) events"
+        # (a gap): compared on its own by test_snapshot_txid_matches_debezium.
+        src = _payload(e)["source"]
+        if src["txId"] is None:
+            src["txId"] = 0
+    assert_same([normalise_snapshot(e) for e in ours], [normalise_snapshot(v) for v in theirs],
+                "value")
+
+
+@pytest.mark.xfail(strict=True, reason="gap: source.txId of snapshot events is null "
+                   "(docs/COMPATIBILITY.md, \"`source.txId` of snapshot (op `r`) events\")")
+def test_snapshot_txid_matches_debezium(pg, pgcdc, debezium, unique_name):
+    ours, theirs = capture_snapshot(pg, pgcdc, debezium, unique_name)
+    assert all(isinstance(_payload(v)["source"]["txId"], int) for v in theirs)
+    assert [type(_payload(e)["source"]["txId"]) for e in ours] == [int, int]

@@ -279,11 +279,13 @@ class DebeziumOracle(LogFile):
     """One embedded Debezium engine writing its records to <workdir>/records.jsonl.
 
     props: connector and engine settings (flattened keys, values converted
-    with str(); a value of None removes a default).  heap: -Xmx.
+    with str(); a value of None removes a default).  heap: -Xmx.  ready: the
+    default readiness check of start().
     """
 
     def __init__(self, workdir: str, props: dict, version: str | None = None,
-                 heap: str = "384m"):
+                 heap: str = "384m", ready: Callable[[], bool] | None = None):
+        self.ready = ready
         self.workdir = os.path.abspath(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.version = version or debezium_version()
@@ -315,8 +317,10 @@ class DebeziumOracle(LogFile):
 
     def start(self, ready: Callable[[], bool] | None = None, timeout: float = 120,
               progress: Callable[[str], None] = _log) -> "DebeziumOracle":
-        """Starts the engine; with ready, waits until ready() is true (e.g. its slot is active)."""
+        """Starts the engine; with ready (or self.ready), waits until ready() is true
+        (e.g. its slot is active)."""
         assert not self.alive, "oracle already running"
+        ready = ready or self.ready
         classes = compile_oracle(self.version, progress=progress)
         jars = os.path.dirname(classes)
         self.write_props()
