@@ -18,7 +18,7 @@ DEB_PACKAGES=(
     postgresql-15 postgresql-client-15
     clang clang-format libclang-rt-14-dev
     python3-venv
-    default-jre-headless maven
+    default-jre-headless default-jdk-headless maven
 )
 PY_PACKAGES=(pytest psycopg2-binary confluent-kafka)
 

@@ -22,6 +22,18 @@ Fixtures:
               printed if the test failed.
   The first Kafka fixture of a run resolves the broker's jars with mvn
   (cached in ~/.cache/pgcdc/kafka-<version>, see kafkarig.resolve_jars).
+  debezium    factory: debezium(cluster=None, tables="s.t", name=None, **props)
+              -> DebeziumOracle (tests/rig/debeziumrig.py): real Debezium
+              (embedded engine, PostgreSQL connector, pgoutput) against the
+              `pg` cluster with its own slot and publication, started and
+              streaming (its slot active); name is the topic prefix (pass
+              the pgcdc helper's name to get the same topics).  Records:
+              .records() / .wait_records(n, timeout) -> [{"topic","key","value"}]
+              (key/value as JsonConverter writes them, null for a tombstone).
+              .stop() / .start() (waits for the slot again) resume from its
+              offsets.  Stopped at teardown, its log printed if the test failed.  The
+              first use resolves its jars with mvn and compiles the oracle
+              (cached in ~/.cache/pgcdc/debezium-<version>).
 
 Kafka helpers (plain functions; bootstrap is "host:port" or a client config
 dict such as kafka.client_config(sasl=True)):
@@ -60,6 +72,8 @@ sys.path.insert(0, str(REPO_ROOT / "tests" / "rig"))
 
 from kafkarig import KafkaBroker, KafkaRecord, consume, jars_resolved, list_topics  # noqa: E402
 from kafkarig import resolve_jars  # noqa: E402
+import debeziumrig  # noqa: E402
+from debeziumrig import DebeziumOracle  # noqa: E402
 from pgrig import PgCluster  # noqa: E402
 
 DEFAULT_TIMEOUT = float(os.environ.get("PGCDC_E2E_TIMEOUT", "30"))
@@ -184,6 +198,67 @@ def make_kafka(request, tmp_path):
             print(f"\n===== Kafka log (private broker {i}, {b.bootstrap}) =====")
             print(_tail(b.log_text()))
         b.destroy(keep_log_to=keep)
+
+
+def _prepare_debezium(request) -> None:
+    """Resolves Debezium's jars and compiles the oracle on first use, showing progress."""
+    if debeziumrig.jars_resolved():
+        debeziumrig.compile_oracle()
+        return
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    shown = capman.global_and_fixture_disabled() if capman else contextlib.nullcontext()
+    with shown:
+        print()
+        debeziumrig.compile_oracle(progress=lambda msg: print(f"[e2e] {msg}", flush=True))
+
+
+@pytest.fixture
+def debezium(request, pg, tmp_path):
+    """Factory for real Debezium engines bound to this test (see the module docstring)."""
+    made: list[tuple[DebeziumOracle, PgCluster, str, str]] = []
+
+    def factory(cluster: PgCluster | None = None, tables: str | None = None,
+                name: str | None = None, timeout: float = 120, **props) -> DebeziumOracle:
+        _prepare_debezium(request)
+        c = cluster or pg
+        n = name or _unique(request.node.nodeid)
+        # Its own slot and publication, never the ones of a pgcdc with the same name.
+        slot, pub = f"{n}_dbz_slot", f"{n}_dbz_pub"
+        config = {
+            "name": f"{n}-oracle",
+            "topic.prefix": n,
+            "database.hostname": c.host,
+            "database.port": c.port,
+            "database.user": c.user,
+            "database.password": "",
+            "database.dbname": c.dbname,
+            "slot.name": slot,
+            "publication.name": pub,
+            "publication.autocreate.mode": "filtered",
+            "snapshot.mode": "no_data",
+        }
+        if tables:
+            config["table.include.list"] = tables
+        config.update(_dekwarg(props))
+        o = DebeziumOracle(str(tmp_path / f"debezium-{len(made)}"), config,
+                           ready=lambda: bool((c.slot(slot) or {}).get("active")))
+        made.append((o, c, slot, pub))
+        o.start(timeout=timeout)
+        return o
+
+    yield factory
+    failed = _failed(request)
+    for o, c, slot, pub in made:
+        o.stop()
+        if failed:
+            print(f"\n===== Debezium {o.props.get('name')} ({o.props_path}) =====")
+            print(_tail(o.log_text()))
+        try:
+            if c.is_running():
+                c.drop_slot(slot)
+                c.execute(f'DROP PUBLICATION IF EXISTS "{pub}"')
+        except Exception as e:  # never mask the test's own outcome
+            print(f"[e2e] cleanup of {slot}: {e}")
 
 
 def kafka_consume(bootstrap: str | dict, topic: str, n: int | None = None,
