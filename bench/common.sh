@@ -2,7 +2,8 @@
 # common.sh - shared by the bench/run_*.sh entry points: installs what the
 # benchmarks need, builds a Release binary (numbers from a debug or sanitizer
 # build would mean nothing) unless PGCDC_BIN names one, and runs the Python
-# driver given as the first argument with the remaining arguments.
+# driver given as the first argument with the remaining arguments, with the
+# Python of the venv install-deps.sh made ($PGCDC_VENV, default .venv).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,5 +27,5 @@ bench_main() {
     shift
     bash scripts/install-deps.sh
     bench_build
-    exec "$REPO_ROOT/.venv/bin/python" "$driver" "$@"
+    exec "${PGCDC_VENV:-$REPO_ROOT/.venv}/bin/python" "$driver" "$@"
 }

@@ -102,6 +102,13 @@ DEFAULT_PROPS = {
     "broker.session.timeout.ms": 4000,
     "broker.heartbeat.interval.ms": 1000,
 }
+# Serial GC and C1 only: fewer threads and a quicker start on a small machine.
+TEST_JVM_OPTS = ["-Xms64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
+# What bin/kafka-run-class.sh gives the broker (KAFKA_JVM_PERFORMANCE_OPTS): G1
+# and the C2 compiler.  kafka-server-start.sh also sets -Xms to -Xmx (1G).
+KAFKA_SCRIPT_JVM_OPTS = ["-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+                         "-XX:InitiatingHeapOccupancyPercent=35",
+                         "-XX:+ExplicitGCInvokesConcurrent"]
 DEFAULT_SASL_USER = "pgcdc"
 DEFAULT_SASL_PASSWORD = "pgcdc-secret"
 
@@ -389,12 +396,14 @@ class KafkaBroker(LogFile):
     listen with SASL_PLAINTEXT (mechanism PLAIN) on a second port for
     sasl_user/sasl_password.  auto_create: auto.create.topics.enable.
     props: extra/overriding server.properties settings.  heap: -Xmx.
+    jvm_opts: the JVM's tuning flags; None: TEST_JVM_OPTS (quick start, few
+    threads), KAFKA_SCRIPT_JVM_OPTS: what kafka-server-start.sh uses.
     """
 
     def __init__(self, workdir: str | None = None, sasl: bool = False, auto_create: bool = True,
                  props: dict | None = None, version: str | None = None, heap: str = "512m",
                  sasl_user: str = DEFAULT_SASL_USER, sasl_password: str = DEFAULT_SASL_PASSWORD,
-                 keep: bool = False):
+                 keep: bool = False, jvm_opts: list[str] | None = None):
         self._own_dir = workdir is None
         if workdir is None:
             workdir = tempfile.mkdtemp(prefix="kafkarig-")
@@ -407,6 +416,8 @@ class KafkaBroker(LogFile):
         self.props = dict(DEFAULT_PROPS)
         self._merge(props)
         self.heap = heap
+        self.jvm_opts = list(jvm_opts if jvm_opts is not None
+                             else state.get("jvm_opts") or TEST_JVM_OPTS)
         self.keep = keep
         self.host = "127.0.0.1"
         self.sasl_user = sasl_user
@@ -523,7 +534,7 @@ class KafkaBroker(LogFile):
         state = {"version": self.version, "port": self.port, "sasl_port": self.sasl_port,
                  "controller_port": self.controller_port, "cluster_id": self.cluster_id,
                  "pid": self.pid, "sasl": self.sasl, "auto_create": self.auto_create,
-                 "props": self.props, "heap": self.heap, "sasl_user": self.sasl_user,
+                 "props": self.props, "heap": self.heap, "jvm_opts": self.jvm_opts, "sasl_user": self.sasl_user,
                  "sasl_password": self.sasl_password, "bootstrap": self.bootstrap,
                  "log": self.log_path}
         with open(os.path.join(self.workdir, STATE_FILE), "w") as f:
@@ -533,9 +544,7 @@ class KafkaBroker(LogFile):
         assert self.jars is not None
         log_opt = (f"-Dlog4j2.configurationFile=file:{self.log4j_path}" if _major(self.version) >= 4
                    else f"-Dlog4j.configuration=file:{self.log4j_path}")
-        # Serial GC and C1 only: fewer threads and a quicker start on a small machine.
-        return [_java(), f"-Xmx{self.heap}", "-Xms64m", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
+        return [_java(), f"-Xmx{self.heap}", *self.jvm_opts, "-Djava.awt.headless=true",
                 f"-Dkafka.logs.dir={self.workdir}", log_opt,
                 "-cp", os.path.join(self.jars, "*"), main, *args]
 
