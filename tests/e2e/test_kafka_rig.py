@@ -107,6 +107,10 @@ def test_stop_restart_kill_keep_port_and_data(make_kafka, unique_name):
     assert not kb.is_running() and not listening(port)
     kb.start()
     assert kb.port == port and kb.bootstrap == f"127.0.0.1:{port}"
+    # the restarted broker may answer metadata before it has loaded every topic
+    deadline = time.time() + 30
+    while kafka_topics(kb.bootstrap) != {topic: 2} and time.time() < deadline:
+        time.sleep(0.2)
     assert kafka_topics(kb.bootstrap) == {topic: 2}
     produce(kb.client_config(), topic, [(b"c", b"3", None, 0)])
     assert [(r.partition, r.offset, r.value) for r in kafka_consume(kb.bootstrap, topic)] == \
