@@ -53,7 +53,7 @@ import tempfile
 import time
 from typing import Callable
 
-from kafkarig import DEPENDENCY_PLUGIN, _file_lock, _java, _log as _klog, _run_with_progress
+from kafkarig import RigError, _file_lock, _java, mvn_resolve
 from rigutil import LogFile
 
 # 3.0.8.Final: the newest release of the 3.0 line pgcdc's events follow
@@ -76,10 +76,6 @@ DEFAULT_PROPS = {
     "offset.flush.interval.ms": 0,
     "plugin.name": "pgoutput",
 }
-
-
-class RigError(RuntimeError):
-    pass
 
 
 def _log(msg: str) -> None:
@@ -143,57 +139,22 @@ def resolve_jars(version: str | None = None, cache_dir: str | None = None,
                  progress: Callable[[str], None] = _log, timeout: float = 1200) -> str:
     """Resolves the engine's jars with mvn into cache_dir; returns cache_dir.
 
-    Idempotent, and atomic like kafkarig.resolve_jars: mvn fills a scratch
-    directory that is renamed into place only when it succeeded.
+    Idempotent and atomic: kafkarig.mvn_resolve does the work.
     """
     version = version or debezium_version()
-    d = os.path.abspath(cache_dir or jar_dir(version))
-    if jars_resolved(version, d):
-        return d
-    with _file_lock(d + ".lock"):
-        if jars_resolved(version, d):
-            return d
-        if os.path.isdir(d) and os.listdir(d):
-            raise RigError(f"{d} holds no complete set of Debezium {version} jars: remove it, or "
-                           f"set PGCDC_DEBEZIUM_VERSION to the version it holds")
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            raise RigError("mvn not found: install maven (bash scripts/install-deps.sh) "
-                           "or point PGCDC_DEBEZIUM_JARS at a directory with the engine's jars")
-        scratch = tempfile.mkdtemp(prefix=os.path.basename(d) + ".tmp-", dir=os.path.dirname(d))
-        try:
-            with open(os.path.join(scratch, "pom.xml"), "w") as f:
-                f.write(_pom(version))
-            out = os.path.join(scratch, "jars")
-            mvn_log = os.path.join(scratch, "mvn.log")
-            progress(f"resolving io.debezium:debezium-embedded:{version} with mvn into {d} "
-                     f"(first use only; this can take a few minutes)")
-            argv = [mvn, "-B", "-f", os.path.join(scratch, "pom.xml"),
-                    f"org.apache.maven.plugins:maven-dependency-plugin:{DEPENDENCY_PLUGIN}"
-                    ":copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={out}"]
-            rc = _run_with_progress(argv, mvn_log, progress, timeout)
-            if rc != 0:
-                with open(mvn_log, errors="replace") as f:
-                    tail = f.read()[-6000:]
-                raise RigError(f"mvn failed ({rc}) resolving Debezium {version}:\n{tail}")
-            jars = sorted(n for n in os.listdir(out) if n.endswith(".jar"))
-            for needed in (f"debezium-embedded-{version}.jar",
-                           f"debezium-connector-postgres-{version}.jar"):
-                if needed not in jars:
-                    raise RigError(f"mvn succeeded but {needed} is missing from {out}")
-            if not any(j.startswith("connect-json-") for j in jars):
-                raise RigError(f"mvn succeeded but no connect-json jar is in {out}")
-            shutil.copyfile(os.path.join(scratch, "pom.xml"), os.path.join(out, "pom.xml"))
-            with open(os.path.join(out, COMPLETE_FILE), "w") as f:
-                json.dump({"version": version, "jars": jars,
-                           "resolved": time.strftime("%Y-%m-%dT%H:%M:%S")}, f, indent=1)
-            if os.path.isdir(d):
-                os.rmdir(d)
-            os.rename(out, d)
-            progress(f"resolved {len(jars)} jars into {d}")
-            return d
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+
+    def check(jars: list[str]) -> str | None:
+        for needed in (f"debezium-embedded-{version}.jar",
+                       f"debezium-connector-postgres-{version}.jar"):
+            if needed not in jars:
+                return f"{needed} is missing"
+        if not any(j.startswith("connect-json-") for j in jars):
+            return "no connect-json jar is"
+        return None
+
+    return mvn_resolve(os.path.abspath(cache_dir or jar_dir(version)), _pom(version), version,
+                       f"io.debezium:debezium-embedded:{version}", "PGCDC_DEBEZIUM",
+                       lambda d: jars_resolved(version, d), check, progress, timeout)
 
 
 def _javac() -> str:

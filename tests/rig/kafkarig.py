@@ -202,35 +202,53 @@ def resolve_jars(version: str | None = None, cache_dir: str | None = None,
                  progress: Callable[[str], None] = _log, timeout: float = 1200) -> str:
     """Resolves the broker's runtime jars with mvn into cache_dir; returns cache_dir.
 
-    Idempotent: does nothing when the cache is complete.  Otherwise mvn copies
-    kafka_2.13:<version> and its runtime dependencies (plus a logging backend)
-    into a scratch directory that replaces cache_dir only when mvn succeeded,
-    so an interrupted run leaves nothing half-made behind.  The first run
+    Idempotent: does nothing when the cache is complete.  The first run
     downloads about 50 MB; progress is reported through `progress`.
     """
     version = version or kafka_version()
-    d = os.path.abspath(cache_dir or jar_dir(version))
-    if jars_resolved(version, d):
+    main_jar = f"kafka_{SCALA_VERSION}-{version}.jar"
+
+    def check(jars: list[str]) -> str | None:
+        return None if main_jar in jars else f"{main_jar} is missing"
+
+    return mvn_resolve(os.path.abspath(cache_dir or jar_dir(version)), _pom(version), version,
+                       f"org.apache.kafka:kafka_{SCALA_VERSION}:{version}", "PGCDC_KAFKA",
+                       lambda d: jars_resolved(version, d), check, progress, timeout)
+
+
+def mvn_resolve(d: str, pom_xml: str, version: str, what: str, env_prefix: str,
+                resolved: Callable[[str], bool], check: Callable[[list[str]], str | None],
+                progress: Callable[[str], None], timeout: float) -> str:
+    """Copies pom_xml's runtime dependencies into directory d with mvn; returns d.
+
+    Shared by the rig's Maven-resolved servers.  resolved(d) says whether d is
+    already complete (then nothing happens); check(jars) names what a
+    finished download lacks, or None.  mvn fills a scratch directory that
+    replaces d only when it succeeded, under a file lock, so an interrupted or
+    concurrent run leaves nothing half-made behind.  env_prefix names the
+    settings in messages (<prefix>_VERSION, <prefix>_JARS).
+    """
+    if resolved(d):
         return d
     with _file_lock(d + ".lock"):
-        if jars_resolved(version, d):  # another process finished while we waited
+        if resolved(d):  # another process finished while we waited
             return d
         if os.path.isdir(d) and os.listdir(d):
             # Never ours to delete: a resolution only ever renames a finished directory here.
-            raise RigError(f"{d} holds no complete set of Kafka {version} jars: remove it, or "
-                           f"set PGCDC_KAFKA_VERSION to the version it holds")
+            raise RigError(f"{d} holds no complete set of {what} jars: remove it, or "
+                           f"set {env_prefix}_VERSION to the version it holds")
         mvn = shutil.which("mvn")
         if mvn is None:
             raise RigError("mvn not found: install maven (bash scripts/install-deps.sh) "
-                           "or point PGCDC_KAFKA_JARS at a directory with the broker's jars")
+                           f"or point {env_prefix}_JARS at a directory with the jars")
         scratch = tempfile.mkdtemp(prefix=os.path.basename(d) + ".tmp-", dir=os.path.dirname(d))
         try:
             with open(os.path.join(scratch, "pom.xml"), "w") as f:
-                f.write(_pom(version))
+                f.write(pom_xml)
             out = os.path.join(scratch, "jars")
             mvn_log = os.path.join(scratch, "mvn.log")
-            progress(f"resolving org.apache.kafka:kafka_{SCALA_VERSION}:{version} with mvn into "
-                     f"{d} (first use only; this can take a few minutes)")
+            progress(f"resolving {what} with mvn into {d} (first use only; this can take a few "
+                     "minutes)")
             argv = [mvn, "-B", "-f", os.path.join(scratch, "pom.xml"),
                     f"org.apache.maven.plugins:maven-dependency-plugin:{DEPENDENCY_PLUGIN}"
                     ":copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={out}"]
@@ -238,11 +256,11 @@ def resolve_jars(version: str | None = None, cache_dir: str | None = None,
             if rc != 0:
                 with open(mvn_log, errors="replace") as f:
                     tail = f.read()[-6000:]
-                raise RigError(f"mvn failed ({rc}) resolving Kafka {version}:\n{tail}")
+                raise RigError(f"mvn failed ({rc}) resolving {what}:\n{tail}")
             jars = sorted(n for n in os.listdir(out) if n.endswith(".jar"))
-            if f"kafka_{SCALA_VERSION}-{version}.jar" not in jars:
-                raise RigError(f"mvn succeeded but kafka_{SCALA_VERSION}-{version}.jar is missing "
-                               f"from {out}")
+            missing = check(jars)
+            if missing:
+                raise RigError(f"mvn succeeded but {missing} in {out}")
             shutil.copyfile(os.path.join(scratch, "pom.xml"), os.path.join(out, "pom.xml"))
             with open(os.path.join(out, COMPLETE_FILE), "w") as f:
                 json.dump({"version": version, "jars": jars,
