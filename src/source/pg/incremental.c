@@ -312,6 +312,12 @@ void pgcdc_incr_on_stream_row(pgcdc_incr *incr, uint32_t xid, const pgcdc_table 
     }
 }
 
+void pgcdc_incr_on_relation(pgcdc_incr *incr)
+{
+    if (incr)
+        incr->stream_table = NULL;
+}
+
 void pgcdc_incr_on_truncate(pgcdc_incr *incr, uint32_t xid)
 {
     if (incr->phase != PHASE_OPEN && !was_inflight(incr, xid))

@@ -70,6 +70,11 @@ uint32_t pgcdc_incr_window_relid(const pgcdc_incr *incr);
 void pgcdc_incr_on_stream_row(pgcdc_incr *incr, uint32_t xid, const pgcdc_table *table,
                               const pgcdc_row *before, const pgcdc_row *after);
 
+/* A Relation message replaced a table description: the key column mapping
+ * cached for the stream must be rebuilt (a new description may even reuse
+ * the old one's address). */
+void pgcdc_incr_on_relation(pgcdc_incr *incr);
+
 /* The held chunk's table was truncated (same rule as on_stream_row): every
  * held row is older than that. */
 void pgcdc_incr_on_truncate(pgcdc_incr *incr, uint32_t xid);

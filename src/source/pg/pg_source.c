@@ -302,6 +302,7 @@ static int on_relation(pg_source *src, const pgcdc_pgo_msg *m)
     }
     if (pgcdc_incr_is_signal_table(src->incr, t->schema, t->name))
         src->signal_relid = t->relid;
+    pgcdc_incr_on_relation(src->incr);
     pgcdc_log_debug("source", "relation %u %s.%s: %d columns, %d key columns, %s", t->relid,
                     t->schema, t->name, t->ncols, t->nkeys,
                     t->captured ? "captured" : "not captured");
