@@ -340,8 +340,15 @@ def _prop_value(v) -> str:
 
 
 def _cluster_id() -> str:
-    """A random cluster id in Kafka's format (url-safe base64 of 16 bytes, unpadded)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A random cluster id in Kafka's format (url-safe base64 of 16 bytes, unpadded).
+
+    Never one starting with '-': kafka-storage's argument parser would take it
+    for an option (about one start in 64 failed that way).
+    """
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 def _jaas_quote(s: str) -> str:
