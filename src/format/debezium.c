@@ -445,7 +445,8 @@ static int encode_message(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_c
     if (enc->cfg->key_schemas)
         PGCDC_BUF_LIT(out, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
                            "\"optional\":true,\"field\":\"prefix\"}],\"optional\":false,"
-                           "\"name\":\"io.debezium.connector.postgresql.MessageKey\"},"
+                           "\"name\":\"io.debezium.connector.postgresql.MessageKey\","
+                           "\"version\":1},"
                            "\"payload\":");
     PGCDC_BUF_LIT(out, "{\"prefix\":");
     pgcdc_json_cstr(out, chg->msg_prefix);
@@ -453,25 +454,28 @@ static int encode_message(pgcdc_debezium *enc, pgcdc_batch *batch, const pgcdc_c
     if (enc->cfg->key_schemas)
         pgcdc_buf_putc(out, '}');
     pgcdc_batch_record_mark_key(batch, rec, 1);
+    /* Debezium 3.0's MessageValue: no top-level ts_us/ts_ns, a transaction
+     * block, a required message struct */
     if (enc->cfg->value_schemas) {
         PGCDC_BUF_LIT(out, "{\"schema\":{\"type\":\"struct\",\"fields\":["
                            "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
-                           "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},"
-                           "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
-                           "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},");
+                           "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},");
         pgcdc_buf_append(out, source_schema, sizeof(source_schema) - 1);
+        pgcdc_buf_putc(out, ',');
+        pgcdc_buf_append(out, transaction_schema, sizeof(transaction_schema) - 1);
         PGCDC_BUF_LIT(out, ",{\"type\":\"struct\",\"fields\":["
                            "{\"type\":\"string\",\"optional\":true,\"field\":\"prefix\"},"
                            "{\"type\":\"bytes\",\"optional\":true,\"field\":\"content\"}],"
-                           "\"optional\":true,\"name\":\"io.debezium.connector.postgresql."
-                           "Message\",\"field\":\"message\"}],\"optional\":false,"
-                           "\"name\":\"io.debezium.connector.postgresql.MessageValue\"},"
-                           "\"payload\":");
+                           "\"optional\":false,\"name\":\"io.debezium.connector.postgresql."
+                           "Message\",\"version\":1,\"field\":\"message\"}],\"optional\":false,"
+                           "\"name\":\"io.debezium.connector.postgresql.MessageValue\","
+                           "\"version\":1},\"payload\":");
     }
-    PGCDC_BUF_LIT(out, "{\"op\":\"m\"");
-    write_ts(out, now);
+    PGCDC_BUF_LIT(out, "{\"op\":\"m\",\"ts_ms\":");
+    pgcdc_buf_put_i64(out, now / 1000);
     pgcdc_buf_putc(out, ',');
     write_source(enc, out, chg, NULL);
+    write_txn(out, chg->txn);
     PGCDC_BUF_LIT(out, ",\"message\":{\"prefix\":");
     pgcdc_json_cstr(out, chg->msg_prefix);
     PGCDC_BUF_LIT(out, ",\"content\":");
@@ -833,7 +837,8 @@ void pgcdc_debezium_txn_boundary(pgcdc_debezium *enc, pgcdc_batch *batch, const 
                       "{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
                       "{\"type\":\"string\",\"optional\":false,\"field\":\"data_collection\"},"
                       "{\"type\":\"int64\",\"optional\":false,\"field\":\"event_count\"}],"
-                      "\"optional\":false},\"optional\":true,\"field\":\"data_collections\"},"
+                      "\"optional\":true,\"name\":\"event.collection\",\"version\":1},"
+                      "\"optional\":true,\"field\":\"data_collections\"},"
                       "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],"
                       "\"optional\":false,\"name\":"
                       "\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1},"

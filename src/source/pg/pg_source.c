@@ -109,6 +109,8 @@ typedef struct pg_source {
     int64_t last_slot_check_us;
     int streaming_started;
     pgcdc_buf scratch;
+    pgcdc_value *merged; /* an update's new row with unchanged TOAST filled in */
+    uint16_t merged_cap;
     char errstr[1024];
 } pg_source;
 
@@ -588,6 +590,37 @@ static int incr_emit(void *ctx, pgcdc_change *chg)
     return maybe_push(src);
 }
 
+/* With REPLICA IDENTITY FULL an update's old row carries every column, also
+ * those whose TOAST value did not change and which the new row therefore only
+ * marks 'u': the new row takes them from the old one, as Debezium does, so the
+ * event holds the value instead of the unavailable-value placeholder.  *after
+ * is pointed at src->merged when anything is filled (valid until the next
+ * call); -1 with errstr only when the scratch row cannot grow. */
+static int fill_unchanged_toast(pg_source *src, const pgcdc_row *before, pgcdc_row *after)
+{
+    uint16_t n = after->ncols < before->ncols ? after->ncols : before->ncols;
+    int any = 0;
+    for (uint16_t i = 0; i < n && !any; i++)
+        any = after->cols[i].kind == 'u' && before->cols[i].kind != 'u';
+    if (!any)
+        return 0;
+    if (src->merged_cap < after->ncols) {
+        pgcdc_value *m = realloc(src->merged, sizeof(*m) * after->ncols);
+        if (!m) {
+            snprintf(src->errstr, sizeof(src->errstr), "out of memory");
+            return -1;
+        }
+        src->merged = m;
+        src->merged_cap = after->ncols;
+    }
+    memcpy(src->merged, after->cols, sizeof(*src->merged) * after->ncols);
+    for (uint16_t i = 0; i < n; i++)
+        if (src->merged[i].kind == 'u' && before->cols[i].kind != 'u')
+            src->merged[i] = before->cols[i];
+    after->cols = src->merged;
+    return 0;
+}
+
 static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
 {
     src->index++;
@@ -616,6 +649,8 @@ static int on_row_change(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
             before.cols = m->u.update.oldtup.cols;
             bp = &before;
         }
+        if (m->u.update.oldkind == 'O' && fill_unchanged_toast(src, &before, &after) != 0)
+            return -1;
         break;
     default:
         relid = m->u.del.relid;
@@ -774,7 +809,11 @@ static int on_message(pg_source *src, const pgcdc_pgo_msg *m, uint64_t lsn)
     if (mlsn < src->pushed_done)
         return 0;
     chg.pos = (pgcdc_position){mlsn, mlsn + 1, 1, mlsn, 0};
-    chg.commit_ts_us = pg_now_us() + PG_EPOCH_OFFSET_US;
+    /* It has no commit time; Debezium gives it the last transaction's. */
+    chg.commit_ts_us = src->commit_ts_us ? src->commit_ts_us : pg_now_us() + PG_EPOCH_OFFSET_US;
+    /* Debezium counts it as a commit: its source.sequence is [mlsn, mlsn], and
+     * the events after it name mlsn as the last commit */
+    src->last_commit_lsn = mlsn;
     if (encode_message(src, &chg) != 0)
         return -1;
     pgcdc_batch *b = src->batch;
@@ -1744,6 +1783,7 @@ out:
     pgcdc_spool_free(src->spool);
     pgcdc_incr_free(src->incr);
     free(src->incr_pushed_state);
+    free(src->merged);
     for (int i = 0; i < src->txn_ntables; i++)
         free((char *)src->txn_counts[i].data_collection);
     free(src->txn_counts);
