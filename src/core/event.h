@@ -38,7 +38,7 @@ typedef struct pgcdc_column {
     size_t json_name_len;
     pgcdc_coltype type;
     int optional; /* nullable (not attnotnull) */
-    int is_key;   /* part of the event key */
+    int is_key;   /* position in the event key, from 1 (0: not in it) */
     int included; /* passes column.include/exclude.list */
 } pgcdc_column;
 

@@ -236,8 +236,8 @@ int pgcdc_filter_key_columns(const pgcdc_filter *f, pgcdc_table *table, char *er
             table->cols[c].is_key = 0;
             for (int j = 0; j < k->ncols; j++)
                 if (!strcmp(table->cols[c].name, k->cols[j]))
-                    table->cols[c].is_key = 1;
-            table->nkeys += table->cols[c].is_key;
+                    table->cols[c].is_key = j + 1; /* the key's order is the listed one */
+            table->nkeys += table->cols[c].is_key > 0;
         }
         return 0;
     }

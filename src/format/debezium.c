@@ -118,17 +118,31 @@ void pgcdc_debezium_topic(const char *prefix, const char *schema, const char *ta
     topic_part(out, table);
 }
 
+/* The index of the column at 1-based position `pos` of the event key, or -1.
+ * Keys follow the primary key's (or message.key.columns') order, which need
+ * not be the table's column order. */
+static int key_column(const pgcdc_table *t, int pos)
+{
+    for (int i = 0; i < t->ncols; i++)
+        if (t->cols[i].is_key == pos)
+            return i;
+    return -1;
+}
+
 static void struct_fields(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_table *t, int keys)
 {
     int first = 1;
-    for (int i = 0; i < t->ncols; i++) {
-        const pgcdc_column *c = &t->cols[i];
-        if (keys ? !c->is_key : !c->included)
+    int n = keys ? t->nkeys : t->ncols;
+    for (int k = 0; k < n; k++) {
+        int i = keys ? key_column(t, k + 1) : k;
+        if (i < 0 || (!keys && !t->cols[i].included))
             continue;
+        const pgcdc_column *c = &t->cols[i];
         if (!first)
             pgcdc_buf_putc(out, ',');
         first = 0;
-        pgcdc_coltype_schema(out, &c->type, &enc->cfg->types, c->name, keys ? 0 : c->optional);
+        /* message.key.columns may name nullable columns: Debezium keeps them optional */
+        pgcdc_coltype_schema(out, &c->type, &enc->cfg->types, c->name, c->optional);
     }
 }
 
@@ -274,10 +288,12 @@ static int write_row(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_table *t,
     }
     pgcdc_buf_putc(out, '{');
     int first = 1;
-    for (int i = 0; i < t->ncols; i++) {
-        const pgcdc_column *c = &t->cols[i];
-        if (keys_only ? !c->is_key : !c->included)
+    int n = keys_only ? t->nkeys : t->ncols;
+    for (int k = 0; k < n; k++) {
+        int i = keys_only ? key_column(t, k + 1) : k;
+        if (i < 0 || (!keys_only && !t->cols[i].included))
             continue;
+        const pgcdc_column *c = &t->cols[i];
         if (!first)
             pgcdc_buf_putc(out, ',');
         first = 0;

@@ -29,6 +29,15 @@ def reads(events):
     return [unwrap(e) for e in events if unwrap(e) and unwrap(e)["op"] == "r"]
 
 
+def wait_reads(p, topic, n, timeout=60):
+    """The topic's read events once there are n: the completion log line can
+    come before the sink has written the last chunk."""
+    deadline = time.time() + timeout
+    while len(r := reads(p.events(topic))) < n and time.time() < deadline:
+        time.sleep(0.1)
+    return r
+
+
 def test_incremental_snapshot_during_writes(pg, pgcdc, unique_name):
     t, sig = f"public.{unique_name}", f"public.{unique_name}_signal"
     rows = 20000
@@ -162,9 +171,9 @@ def test_signals_conditions_pause_resume_stop(pg, pgcdc, unique_name):
     assert p.offsets()["incremental"]["paused"] is True
     signal(pg, sig, "s6", "resume-snapshot")
     wait_log(p, r"incremental snapshot complete")
-    ra = reads(p.events(ta))
+    ra = wait_reads(p, ta, 150)
     assert sorted(e["after"]["id"] for e in ra) == list(range(2, 301, 2))
-    rb = reads(p.events(tb))
+    rb = wait_reads(p, tb, 250)
     assert len(rb) == 250
     assert [(e["after"]["k1"], e["after"]["k2"]) for e in rb] == sorted(
         (e["after"]["k1"], e["after"]["k2"]) for e in rb)

@@ -369,3 +369,28 @@ def test_documented_type_differences(pg, pgcdc, debezium, unique_name):
     ours[0]["schema"]["fields"][0]["fields"].pop()
     its["n"] = "a_name"
     assert_same([normalise(ours[0])], [normalise(theirs[0])], "value")
+
+
+@pytest.mark.parametrize("key_columns", [None, "v,k_text"], ids=["primary-key", "key-columns"])
+def test_composite_keys_match_debezium(pg, pgcdc, debezium, kafka, unique_name, key_columns):
+    """Keys of several types (and message.key.columns) as both put them on Kafka."""
+    t = f"public.{unique_name}"
+    setup_table(pg, t, "DEFAULT", "k_uuid uuid, k_num numeric(10,2), k_ts timestamptz, "
+                "k_text text, k_date date, v int, "
+                "PRIMARY KEY (k_date, k_uuid, k_num, k_ts, k_text)")  # not the column order
+    settings = {"message.key.columns": f"{t}:{key_columns}"} if key_columns else {}
+    p = pgcdc(tables=t, name=unique_name, **settings, **{
+        "sink.type": "kafka", "bootstrap.servers": kafka.bootstrap}).start()
+    d = debezium(tables=t, name=unique_name, **settings)
+    key = "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', -12.5, '2024-02-29 12:00:00.5+02', 'ké', " \
+          "'2024-02-29'"
+    run_workload(pg, t, [f"INSERT INTO {{t}} VALUES ({key}, 1)",
+                         "UPDATE {t} SET v = 2",
+                         "UPDATE {t} SET k_text = 'other'",
+                         "DELETE FROM {t}"])
+    theirs = d.wait_records(7, timeout=TIMEOUT)
+    recs = kafka_consume(kafka.bootstrap, p.topic("public", unique_name), n=len(theirs),
+                         timeout=TIMEOUT)
+    assert_same([r.key_json() for r in recs], [r["key"] for r in theirs], "key")
+    assert_same([normalise(r.value_json()) for r in recs],
+                [normalise(r["value"]) for r in theirs], "value")

@@ -115,7 +115,8 @@ int pgcdc_catalog_table_info(pgcdc_catalog *cat, pgcdc_table *table, char *errst
     PGresult *res =
         PQexecParams(cat->conn,
                      "SELECT a.attname, a.attnotnull, "
-                     "       coalesce(a.attnum = ANY(pk.indkey::int2[]), false) "
+                     "       coalesce(array_position(pk.indkey::int2[], a.attnum) "
+                     "                - array_lower(pk.indkey::int2[], 1) + 1, 0) "
                      "FROM pg_attribute a "
                      "LEFT JOIN pg_index pk ON pk.indrelid = a.attrelid AND pk.indisprimary "
                      "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped",
@@ -134,10 +135,10 @@ int pgcdc_catalog_table_info(pgcdc_catalog *cat, pgcdc_table *table, char *errst
             if (strcmp(PQgetvalue(res, r, 0), c->name) != 0)
                 continue;
             c->optional = PQgetvalue(res, r, 1)[0] != 't';
-            c->is_key = PQgetvalue(res, r, 2)[0] == 't';
+            c->is_key = atoi(PQgetvalue(res, r, 2)); /* the primary key's order */
             break;
         }
-        table->nkeys += c->is_key;
+        table->nkeys += c->is_key > 0;
     }
     PQclear(res);
     return 0;
