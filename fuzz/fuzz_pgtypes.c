@@ -19,11 +19,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint32_t oids[] = {
-    16,   17,   18,    19,    20,    21,    23,   25,   26,   114,  142,  650,  700,
-    701,  774,  790,   829,   869,   1042,  1043, 1082, 1083, 1114, 1184, 1186, 1266,
-    1560, 1562, 1700,  2950,  3614,  3802,  3904, 1000, 1001, 1005, 1007, 1009, 1016,
-    1021, 1022, 1115,  1182,  1183,  1185,  1187, 1231, 1270, 1561, 1563, 2951, 3807,
-    199,  791,  70000, 70001, 70002, 70003, 603,  1020, 12345};
+    16,   17,   18,    19,    20,    21,    23,   25,   26,    114,  142,  650,  700,
+    701,  774,  790,   829,   869,   1042,  1043, 1082, 1083,  1114, 1184, 1186, 1266,
+    1560, 1562, 1700,  2950,  3614,  3802,  3904, 1000, 1001,  1005, 1007, 1009, 1016,
+    1021, 1022, 1115,  1182,  1183,  1185,  1187, 1231, 1270,  1561, 1563, 2951, 3807,
+    199,  791,  70000, 70001, 70002, 70003, 603,  1020, 12345, 600,  1017, 70004};
 
 static int lookup(void *ctx, uint32_t oid, pgcdc_type_info *info)
 {
@@ -52,6 +52,10 @@ static int lookup(void *ctx, uint32_t oid, pgcdc_type_info *info)
         info->name = "loop";
         info->base_oid = 70003;
         return 0;
+    case 70004:
+        info->typtype = 'b';
+        info->name = "hstore";
+        return 0;
     default:
         return -1;
     }
@@ -73,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opts.time_mode = (pgcdc_time_mode)((data[1] / 3) % 3);
     opts.binary_mode = (pgcdc_binary_mode)((data[1] / 9) % 4);
     opts.interval_mode = (pgcdc_interval_mode)((data[1] / 36) % 2);
+    opts.hstore_mode = (pgcdc_hstore_mode)((data[1] / 72) % 2);
 
     pgcdc_coltype ct;
     char err[256];

@@ -585,6 +585,10 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "How temporal values are represented, as in Debezium.", NULL, G_EVT, 0, 0, NULL},
     {"binary.handling.mode", PGCDC_CFG_ENUM, "bytes", "bytes|base64|base64-url-safe|hex",
      OFF(types.binary_mode), "How BYTEA values are represented.", NULL, G_EVT, 0, 0, NULL},
+    {"hstore.handling.mode", PGCDC_CFG_ENUM, "json", "json|map", OFF(types.hstore_mode),
+     "How values of the hstore extension type are represented: `json` (a string holding a JSON "
+     "object, io.debezium.data.Json) or `map` (a Kafka Connect map of strings).",
+     NULL, G_EVT, 0, 0, NULL},
     {"interval.handling.mode", PGCDC_CFG_ENUM, "numeric", "numeric|string",
      OFF(types.interval_mode),
      "How INTERVAL values are represented: `numeric` (microseconds, io.debezium.time."

@@ -56,6 +56,7 @@ static const builtin_type builtin_types[] = {
     {700, PGCDC_T_FLOAT32, "float4", 0},
     {701, PGCDC_T_FLOAT64, "float8", 0},
     {774, PGCDC_T_TEXT, "macaddr8", 0},
+    {600, PGCDC_T_POINT, "point", 0},
     {790, PGCDC_T_MONEY, "money", 0},
     {829, PGCDC_T_TEXT, "macaddr", 0},
     {869, PGCDC_T_TEXT, "inet", 0},
@@ -182,6 +183,10 @@ static const char *kind_name(pgcdc_type_kind k)
         return "tsvector";
     case PGCDC_T_LTREE:
         return "ltree";
+    case PGCDC_T_HSTORE:
+        return "hstore";
+    case PGCDC_T_POINT:
+        return "point";
     case PGCDC_T_UNKNOWN:
     default:
         return "unknown";
@@ -380,6 +385,8 @@ static int resolve_depth(pgcdc_coltype *ct, uint32_t oid, int32_t typmod,
                 ct->kind = PGCDC_T_TEXT;
             else if (strcmp(info.name, "ltree") == 0)
                 ct->kind = PGCDC_T_LTREE;
+            else if (strcmp(info.name, "hstore") == 0)
+                ct->kind = PGCDC_T_HSTORE;
         }
     }
     if (ct->kind == PGCDC_T_ARRAY) {
@@ -571,6 +578,31 @@ static void schema_open(pgcdc_buf *b, const pgcdc_coltype *ct, const pgcdc_type_
         return;
     case PGCDC_T_LTREE:
         sch_open(b, "string", optional, "io.debezium.data.Ltree");
+        return;
+    case PGCDC_T_HSTORE:
+        if (o->hstore_mode == PGCDC_HSTORE_MAP) {
+            PGCDC_BUF_LIT(b, "{\"type\":\"map\",\"keys\":{\"type\":\"string\",\"optional\":false},"
+                             "\"values\":{\"type\":\"string\",\"optional\":true}");
+            if (optional)
+                PGCDC_BUF_LIT(b, ",\"optional\":true");
+            else
+                PGCDC_BUF_LIT(b, ",\"optional\":false");
+        } else {
+            sch_open(b, "string", optional, "io.debezium.data.Json");
+        }
+        return;
+    case PGCDC_T_POINT:
+        PGCDC_BUF_LIT(b, "{\"type\":\"struct\",\"fields\":["
+                         "{\"type\":\"double\",\"optional\":false,\"field\":\"x\"},"
+                         "{\"type\":\"double\",\"optional\":false,\"field\":\"y\"},"
+                         "{\"type\":\"bytes\",\"optional\":true,\"field\":\"wkb\"},"
+                         "{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"}]");
+        if (optional)
+            PGCDC_BUF_LIT(b, ",\"optional\":true");
+        else
+            PGCDC_BUF_LIT(b, ",\"optional\":false");
+        PGCDC_BUF_LIT(b, ",\"name\":\"io.debezium.data.geometry.Point\",\"version\":1,"
+                         "\"doc\":\"Geometry (POINT)\"");
         return;
     case PGCDC_T_BIT:
         if (ct->precision > 1) {
@@ -829,6 +861,10 @@ static int convert(pgcdc_buf *buf, const pgcdc_coltype *ct, const pgcdc_type_opt
         return conv_bits(buf, ct, text, len, errstr, es);
     case PGCDC_T_ARRAY:
         return pgcdc_pgt_array(buf, ct, opts, text, len, errstr, es);
+    case PGCDC_T_HSTORE:
+        return pgcdc_pgt_hstore(buf, ct, opts, text, len, errstr, es);
+    case PGCDC_T_POINT:
+        return pgcdc_pgt_point(buf, ct, text, len, errstr, es);
     case PGCDC_T_UNKNOWN:
     case PGCDC_T_TEXT:
     case PGCDC_T_UUID:
@@ -905,6 +941,13 @@ static void unavailable_scalar(pgcdc_buf *buf, const pgcdc_coltype *ct, const pg
         else
             PGCDC_BUF_LIT(buf, "null");
         return;
+    case PGCDC_T_HSTORE:
+        if (opts->hstore_mode == PGCDC_HSTORE_MAP)
+            PGCDC_BUF_LIT(buf, "null"); /* no placeholder of a map type */
+        else
+            PGCDC_BUF_LIT(buf, "\"" PGCDC_UNAVAILABLE_VALUE "\"");
+        return;
+    case PGCDC_T_POINT:
     case PGCDC_T_TIMETZ:
     case PGCDC_T_TIMESTAMPTZ:
         PGCDC_BUF_LIT(buf, "\"" PGCDC_UNAVAILABLE_VALUE "\"");

@@ -48,11 +48,17 @@ typedef enum {
     PGCDC_INTERVAL_STRING,      /* io.debezium.time.Interval (ISO-8601 PnYnMnDTnHnMnS) */
 } pgcdc_interval_mode;
 
+typedef enum {
+    PGCDC_HSTORE_JSON = 0, /* string io.debezium.data.Json: {"key":"value",...} */
+    PGCDC_HSTORE_MAP,      /* Kafka Connect map<string,string> */
+} pgcdc_hstore_mode;
+
 typedef struct pgcdc_type_opts {
     pgcdc_decimal_mode decimal_mode;
     pgcdc_time_mode time_mode;
     pgcdc_binary_mode binary_mode;
     pgcdc_interval_mode interval_mode;
+    pgcdc_hstore_mode hstore_mode;
 } pgcdc_type_opts;
 
 typedef enum {
@@ -82,6 +88,8 @@ typedef enum {
     PGCDC_T_ARRAY,
     PGCDC_T_TSVECTOR, /* string named io.debezium.data.Tsvector (Debezium >= 3.4) */
     PGCDC_T_LTREE,    /* extension type ltree: string named io.debezium.data.Ltree */
+    PGCDC_T_HSTORE,   /* extension type hstore: per hstore.handling.mode */
+    PGCDC_T_POINT,    /* struct io.debezium.data.geometry.Point */
 } pgcdc_type_kind;
 
 /* Catalog facts about a non-builtin type, supplied by the source. */

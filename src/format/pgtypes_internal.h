@@ -2,7 +2,7 @@
  * pgtypes_internal.h - helpers shared by the pgtypes*.c translation units.
  *
  * Not part of the public API: only pgtypes.c, pgtypes_numeric.c,
- * pgtypes_time.c and pgtypes_array.c include this header.
+ * pgtypes_time.c, pgtypes_array.c and pgtypes_geo.c include this header.
  *
  * Scratch memory convention: converters never allocate. When a converter
  * needs temporary room proportional to the input (decoded bytea, big-integer
@@ -71,6 +71,12 @@ int pgcdc_pgt_interval(pgcdc_buf *buf, const pgcdc_coltype *ct, const pgcdc_type
 /* Arrays (pgtypes_array.c). */
 int pgcdc_pgt_array(pgcdc_buf *buf, const pgcdc_coltype *ct, const pgcdc_type_opts *opts,
                     const char *text, size_t len, char *errstr, size_t errstr_size);
+
+/* hstore and point (pgtypes_geo.c). */
+int pgcdc_pgt_hstore(pgcdc_buf *buf, const pgcdc_coltype *ct, const pgcdc_type_opts *opts,
+                     const char *text, size_t len, char *errstr, size_t errstr_size);
+int pgcdc_pgt_point(pgcdc_buf *buf, const pgcdc_coltype *ct, const char *text, size_t len,
+                    char *errstr, size_t errstr_size);
 
 /* 1 if the kind's JSON value is always the input text as a JSON string. */
 int pgcdc_pgt_is_plain_string(pgcdc_type_kind kind);

@@ -20,7 +20,8 @@ static pgcdc_buf out = PGCDC_BUF_INIT;
 static char err[256];
 
 static const pgcdc_type_opts O_DEF = {PGCDC_DECIMAL_PRECISE, PGCDC_TIME_ADAPTIVE,
-                                      PGCDC_BINARY_BYTES, PGCDC_INTERVAL_NUMERIC};
+                                      PGCDC_BINARY_BYTES, PGCDC_INTERVAL_NUMERIC,
+                                      PGCDC_HSTORE_JSON};
 
 /* Converts with default options; returns the JSON text or "ERR". */
 static const char *cv(uint32_t oid, int32_t typmod, const char *text)
@@ -635,6 +636,10 @@ static int lookup(void *ctx, uint32_t oid, pgcdc_type_info *info)
         info->typtype = 'b';
         info->name = "ltree";
         return 0;
+    case 50008:
+        info->typtype = 'b';
+        info->name = "hstore";
+        return 0;
     default:
         return -1;
     }
@@ -654,6 +659,49 @@ static const char *lv(uint32_t oid, const char *text, int schema)
         rc = pgcdc_coltype_value(&out, &ct, &O_DEF, text, strlen(text), err, sizeof(err));
     pgcdc_coltype_clear(&ct);
     return rc == 0 ? out.data : "ERR";
+}
+
+/* hstore with an explicit mode */
+static const char *hs(const char *text, pgcdc_hstore_mode mode, int schema)
+{
+    pgcdc_type_opts o = O_DEF;
+    o.hstore_mode = mode;
+    pgcdc_coltype ct;
+    if (pgcdc_coltype_resolve(&ct, 50008, -1, lookup, NULL, err, sizeof(err)) != 0)
+        return "RESOLVE-ERR";
+    pgcdc_buf_reset(&out);
+    PGCDC_BUF_LIT(&out, "");
+    int rc = 0;
+    if (schema)
+        pgcdc_coltype_schema(&out, &ct, &o, "c", 1);
+    else
+        rc = pgcdc_coltype_value(&out, &ct, &o, text, strlen(text), err, sizeof(err));
+    pgcdc_coltype_clear(&ct);
+    return rc == 0 ? out.data : "ERR";
+}
+
+static void test_hstore_point(void)
+{
+    CHECK_STR(hs("\"a\"=>\"1\", \"b\"=>NULL", PGCDC_HSTORE_JSON, 0),
+              "\"{\\\"a\\\":\\\"1\\\",\\\"b\\\":null}\"");
+    /* java.util.HashMap order: "aa" hashes to bucket 0, "b" to bucket 2 */
+    CHECK_STR(hs("\"b\"=>\"1\", \"aa\"=>\"2\"", PGCDC_HSTORE_MAP, 0), "{\"aa\":\"2\",\"b\":\"1\"}");
+    CHECK_STR(hs("\"q\\\"\\\\\"=>\"tab\tnl\n\"", PGCDC_HSTORE_MAP, 0),
+              "{\"q\\\"\\\\\":\"tab\\tnl\\n\"}");
+    CHECK_STR(hs("", PGCDC_HSTORE_JSON, 0), "\"{}\"");
+    CHECK_STR(hs("\"a\"=", PGCDC_HSTORE_JSON, 0), "ERR");
+    CHECK_STR(hs("\"a", PGCDC_HSTORE_MAP, 0), "ERR");
+    CHECK_STR(hs(NULL, PGCDC_HSTORE_JSON, 1),
+              "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Json\","
+              "\"version\":1,\"field\":\"c\"}");
+    CHECK_STR(hs(NULL, PGCDC_HSTORE_MAP, 1),
+              "{\"type\":\"map\",\"keys\":{\"type\":\"string\",\"optional\":false},"
+              "\"values\":{\"type\":\"string\",\"optional\":true},\"optional\":true,"
+              "\"field\":\"c\"}");
+    CHECK_STR(cv(600, -1, "(1.5,-2)"),
+              "{\"x\":1.5,\"y\":-2.0,\"wkb\":\"AQEAAAAAAAAAAAD4PwAAAAAAAADA\",\"srid\":null}");
+    CHECK_STR(cv(600, -1, "(1.5;-2)"), "ERR");
+    CHECK_STR(cv(600, -1, "(1.5,)"), "ERR");
 }
 
 static void test_enum_domain_ext(void)
@@ -751,6 +799,7 @@ static void test_jdbc_metadata(void)
 int main(void)
 {
     TEST_RUN(test_bool_int);
+    TEST_RUN(test_hstore_point);
     TEST_RUN(test_error_truncation);
     TEST_RUN(test_floats);
     TEST_RUN(test_numeric_precise);
