@@ -899,7 +899,8 @@ void pgcdc_debezium_heartbeat(pgcdc_debezium *enc, pgcdc_batch *batch, const pgc
     if (enc->cfg->key_schemas)
         PGCDC_BUF_LIT(out, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
                            "\"optional\":false,\"field\":\"serverName\"}],\"optional\":false,"
-                           "\"name\":\"io.debezium.connector.common.ServerNameKey\"},"
+                           "\"name\":\"io.debezium.connector.common.ServerNameKey\","
+                           "\"version\":1},"
                            "\"payload\":");
     PGCDC_BUF_LIT(out, "{\"serverName\":");
     pgcdc_json_cstr(out, enc->cfg->topic_prefix);
@@ -910,7 +911,8 @@ void pgcdc_debezium_heartbeat(pgcdc_debezium *enc, pgcdc_batch *batch, const pgc
     if (enc->cfg->value_schemas)
         PGCDC_BUF_LIT(out, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int64\","
                            "\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":false,"
-                           "\"name\":\"io.debezium.connector.common.Heartbeat\"},\"payload\":");
+                           "\"name\":\"io.debezium.connector.common.Heartbeat\","
+                           "\"version\":1},\"payload\":");
     PGCDC_BUF_LIT(out, "{\"ts_ms\":");
     pgcdc_buf_put_i64(out, now_us() / 1000);
     pgcdc_buf_putc(out, '}');

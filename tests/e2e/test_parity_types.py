@@ -446,3 +446,21 @@ def test_streamed_transaction_matches_debezium(pg, pgcdc, debezium, unique_name)
     ours, theirs = captured_values(p, d, p.topic("public", unique_name), n)
     assert "streaming in-progress transactions" in p.log_text()
     assert_same([normalise(e) for e in ours], [normalise(v) for v in theirs], "value")
+
+
+def test_heartbeats_match_debezium(pg, pgcdc, debezium, kafka, unique_name):
+    """heartbeat.interval.ms: the heartbeat records' topic, key and value."""
+    t = f"public.{unique_name}"
+    setup_table(pg, t, "DEFAULT", "id int PRIMARY KEY")
+    settings = {"heartbeat.interval.ms": 300}
+    p = pgcdc(tables=t, name=unique_name, **settings, **{
+        "sink.type": "kafka", "bootstrap.servers": kafka.bootstrap}).start()
+    d = debezium(tables=t, name=unique_name, **settings)
+    run_workload(pg, t, ["INSERT INTO {t} VALUES (1)", "INSERT INTO {t} VALUES (2)"])
+    topic = f"__debezium-heartbeat.{unique_name}"
+    theirs = d.wait_records(1, timeout=TIMEOUT, topic=topic)[:1]
+    recs = kafka_consume(kafka.bootstrap, topic, n=1, timeout=TIMEOUT)[:1]
+    assert_same([r.key_json() for r in recs], [r["key"] for r in theirs], "key")
+    assert_same([normalise(r.value_json(), drop_source_schema_version=False) for r in recs],
+                [normalise(r["value"], drop_source_schema_version=False) for r in theirs],
+                "value")
