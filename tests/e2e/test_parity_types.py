@@ -464,3 +464,21 @@ def test_heartbeats_match_debezium(pg, pgcdc, debezium, kafka, unique_name):
     assert_same([normalise(r.value_json(), drop_source_schema_version=False) for r in recs],
                 [normalise(r["value"], drop_source_schema_version=False) for r in theirs],
                 "value")
+
+
+def test_enum_value_added_matches_debezium(pg, pgcdc, debezium, unique_name):
+    """ALTER TYPE ... ADD VALUE while both run: both keep the `allowed` list they
+    read first (also across a Relation message) until they restart."""
+    t = f"public.{unique_name}"
+    pg.execute(f"DROP TYPE IF EXISTS {unique_name}_e CASCADE")
+    pg.execute(f"CREATE TYPE {unique_name}_e AS ENUM ('a', 'b')")
+    setup_table(pg, t, "DEFAULT", f"id int PRIMARY KEY, e {unique_name}_e")
+    p = pgcdc(tables=t, name=unique_name).start()
+    d = debezium(tables=t, name=unique_name)
+    run_workload(pg, t, ["INSERT INTO {t} VALUES (1, 'a')"])
+    captured_values(p, d, p.topic("public", unique_name), 1)
+    pg.execute(f"ALTER TYPE {unique_name}_e ADD VALUE 'c'")
+    run_workload(pg, t, ["INSERT INTO {t} VALUES (2, 'c')", "ALTER TABLE {t} ADD COLUMN x int",
+                         "INSERT INTO {t} VALUES (3, 'b', 1)"])
+    ours, theirs = captured_values(p, d, p.topic("public", unique_name), 3)
+    assert_same([normalise(e) for e in ours], [normalise(v) for v in theirs], "value")
