@@ -31,7 +31,7 @@ static const char source_schema[] =
     "{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"},"
     "{\"type\":\"int64\",\"optional\":true,\"field\":\"lsn\"},"
     "{\"type\":\"int64\",\"optional\":true,\"field\":\"xmin\"}],"
-    "\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\",\"version\":1,"
+    "\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\","
     "\"field\":\"source\"}";
 
 static const char transaction_schema[] =
