@@ -126,6 +126,8 @@ typedef struct pgcdc_change {
     pgcdc_position pos;
     int64_t commit_ts_us;     /* Unix epoch microseconds */
     uint64_t last_commit_lsn; /* for source.sequence; 0 = unknown */
+    uint64_t txid;            /* source.txId when not 0 (snapshot rows: the copy's
+                                 transaction, 64-bit); else pos.xid */
     const char *snapshot;     /* "false", "true", "first", "last", ... */
     /* logical decoding messages (op 'm') */
     const char *msg_prefix;

@@ -318,7 +318,9 @@ static void write_source(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_change
     } else {
         PGCDC_BUF_LIT(out, ",\"schema\":\"\",\"table\":\"\",\"txId\":");
     }
-    if (chg->pos.xid)
+    if (chg->txid)
+        pgcdc_buf_put_u64(out, chg->txid);
+    else if (chg->pos.xid)
         pgcdc_buf_put_u64(out, chg->pos.xid);
     else
         PGCDC_BUF_LIT(out, "null");
