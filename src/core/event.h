@@ -40,6 +40,18 @@ typedef struct pgcdc_column {
     int optional; /* nullable (not attnotnull) */
     int is_key;   /* part of the event key */
     int included; /* passes column.include/exclude.list */
+    /* the DEFAULT as the catalog prints it (NULL: none) and the type's
+     * pg_type name, schema and enum-ness: set by the source's catalog */
+    char *default_expr;
+    char *type_name;
+    char *type_nsp;
+    int type_is_enum;
+    /* JSON written for a null, precomputed by pgcdc_debezium_table_prepare():
+     * the schema's default (NULL: none) and the type's zero value */
+    char *default_json;
+    size_t default_json_len;
+    char *zero_json;
+    size_t zero_json_len;
 } pgcdc_column;
 
 typedef struct pgcdc_table {
