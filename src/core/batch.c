@@ -21,6 +21,7 @@ void pgcdc_batch_reset(pgcdc_batch *batch)
     batch->seq = 0;
     batch->has_pos = 0;
     batch->snapshot_done = 0;
+    batch->last_commit_lsn = 0;
     free(batch->incr_state);
     batch->incr_state = NULL;
     memset(batch->op_counts, 0, sizeof(batch->op_counts));

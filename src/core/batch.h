@@ -73,6 +73,9 @@ typedef struct pgcdc_batch {
                                 offsets), read by its on_acked hook; emptied by reset */
     struct pgcdc_batch *next;
     int pending; /* sinks that have not acknowledged it yet */
+    /* end LSN of the last commit the source had seen after this batch's last
+     * change (source.sequence continues from it after a restart); 0: not set */
+    uint64_t last_commit_lsn;
 } pgcdc_batch;
 
 void pgcdc_batch_reset(pgcdc_batch *batch);

@@ -606,6 +606,15 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
     {"value.converter.schemas.enable", PGCDC_CFG_BOOL, "true", NULL, OFF(value_schemas),
      "Wrap values as `{\"schema\":...,\"payload\":...}` like JsonConverter with schemas enabled.",
      NULL, G_EVT, 0, 0, NULL},
+    {"value.converter.replace.null.with.default", PGCDC_CFG_BOOL, "true", NULL,
+     OFF(replace_null_with_default),
+     "Write a NULL of a column that has a `default` in its field schema (a constant column "
+     "DEFAULT) as that default, like JsonConverter (KIP-581; with or without schemas). `false` "
+     "keeps such NULLs null, and `source.snapshot` of streamed changes (schema default "
+     "`\"false\"`) null as JsonConverter does; a NULL in a NOT NULL column (the old image of a "
+     "delete under REPLICA IDENTITY DEFAULT) still becomes the default or the type's zero "
+     "value, as in Debezium. See docs/COMPATIBILITY.md.",
+     NULL, G_EVT, 0, 0, NULL},
     {"schema.changes", PGCDC_CFG_BOOL, "false", NULL, OFF(schema_changes),
      "Emit each DDL command that creates, alters or drops a captured table as a schema change "
      "event (Debezium's layout) on the topic `<topic.prefix>`, in commit order with the row "

@@ -111,6 +111,8 @@ typedef struct pgcdc_config {
     pgcdc_type_opts types;
     int key_schemas;   /* key.converter.schemas.enable */
     int value_schemas; /* value.converter.schemas.enable */
+    /* value.converter.replace.null.with.default */
+    int replace_null_with_default;
     char *key_converter;
     char *value_converter;
     int schema_changes;      /* DDL events through pgcdc's event trigger */

@@ -10,6 +10,11 @@ void pgcdc_table_clear(pgcdc_table *table)
     for (int i = 0; i < table->ncols; i++) {
         free(table->cols[i].name);
         free(table->cols[i].json_name);
+        free(table->cols[i].default_expr);
+        free(table->cols[i].type_name);
+        free(table->cols[i].type_nsp);
+        free(table->cols[i].default_json);
+        free(table->cols[i].zero_json);
         pgcdc_coltype_clear(&table->cols[i].type);
     }
     free(table->cols);

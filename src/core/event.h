@@ -40,6 +40,18 @@ typedef struct pgcdc_column {
     int optional; /* nullable (not attnotnull) */
     int is_key;   /* position in the event key, from 1 (0: not in it) */
     int included; /* passes column.include/exclude.list */
+    /* the DEFAULT as the catalog prints it (NULL: none) and the type's
+     * pg_type name, schema and enum-ness: set by the source's catalog */
+    char *default_expr;
+    char *type_name;
+    char *type_nsp;
+    int type_is_enum;
+    /* JSON written for a null, precomputed by pgcdc_debezium_table_prepare():
+     * the schema's default (NULL: none) and the type's zero value */
+    char *default_json;
+    size_t default_json_len;
+    char *zero_json;
+    size_t zero_json_len;
 } pgcdc_column;
 
 typedef struct pgcdc_table {
@@ -126,6 +138,8 @@ typedef struct pgcdc_change {
     pgcdc_position pos;
     int64_t commit_ts_us;     /* Unix epoch microseconds */
     uint64_t last_commit_lsn; /* for source.sequence; 0 = unknown */
+    uint64_t txid;            /* source.txId when not 0 (snapshot rows: the copy's
+                                 transaction, 64-bit); else pos.xid */
     const char *snapshot;     /* "false", "true", "first", "last", ... */
     /* logical decoding messages (op 'm') */
     const char *msg_prefix;

@@ -91,6 +91,7 @@ int pgcdc_offsets_load(const char *dir, pgcdc_offsets *offsets, char *errstr, si
     if (get_u64(root, "done_lsn", &offsets->done_lsn) ||
         get_u64(root, "partial_commit_lsn", &offsets->partial_commit_lsn) ||
         get_u64(root, "partial_index", &offsets->partial_index) ||
+        get_u64(root, "last_commit_lsn", &offsets->last_commit_lsn) ||
         get_u64(root, "last_event_lsn", &offsets->last_event_lsn) ||
         get_u64(root, "last_xid", &xid) || get_u64(root, "events", &offsets->events)) {
         snprintf(errstr, errstr_size, "offsets: %s has a malformed number", path);
@@ -129,11 +130,12 @@ int pgcdc_offsets_store(const char *dir, const pgcdc_offsets *offsets, char *err
     pgcdc_buf_printf(&out,
                      "{\"slot\":\"%s\",\"done_lsn\":\"%" PRIu64 "\",\"done_lsn_text\":\"%s\","
                      "\"partial_commit_lsn\":\"%" PRIu64 "\",\"partial_index\":\"%" PRIu64 "\","
-                     "\"last_event_lsn\":\"%" PRIu64 "\",\"last_xid\":\"%u\","
+                     "\"last_commit_lsn\":\"%" PRIu64 "\",\"last_event_lsn\":\"%" PRIu64
+                     "\",\"last_xid\":\"%u\","
                      "\"events\":\"%" PRIu64 "\",\"snapshot\":\"%s\"",
                      offsets->slot, offsets->done_lsn, done, offsets->partial_commit_lsn,
-                     offsets->partial_index, offsets->last_event_lsn, offsets->last_xid,
-                     offsets->events,
+                     offsets->partial_index, offsets->last_commit_lsn, offsets->last_event_lsn,
+                     offsets->last_xid, offsets->events,
                      offsets->snapshot == PGCDC_SNAPSHOT_STATE_DONE      ? "done"
                      : offsets->snapshot == PGCDC_SNAPSHOT_STATE_RUNNING ? "running"
                                                                          : "none");

@@ -9,6 +9,10 @@
  * acknowledged; the slot may confirm it. When a batch boundary fell inside a
  * transaction, partial_commit_lsn/partial_index say how many of its events
  * are already safe, so a restart skips exactly those.
+ *
+ * last_commit_lsn is the end LSN of the last commit the source had seen when
+ * it produced the last acknowledged event: the first element of
+ * source.sequence, which Debezium also restores from its offsets (lsn_commit).
  */
 #ifndef PGCDC_CORE_OFFSETS_H
 #define PGCDC_CORE_OFFSETS_H
@@ -26,6 +30,8 @@ typedef struct pgcdc_offsets {
     uint64_t events;         /* events acknowledged since the file was created */
     int snapshot;            /* PGCDC_SNAPSHOT_STATE_* */
     char *incremental;       /* owned JSON object text: incremental snapshot progress, or NULL */
+    /* see above; 0: unknown (nothing acknowledged after a commit yet) */
+    uint64_t last_commit_lsn;
 } pgcdc_offsets;
 
 /* Progress of the initial snapshot: "running" in the file means it was

@@ -217,6 +217,8 @@ static void offsets_apply(pgcdc_offsets *o, pgcdc_batch *b)
 {
     if (b->snapshot_done)
         o->snapshot = PGCDC_SNAPSHOT_STATE_DONE;
+    if (b->last_commit_lsn)
+        o->last_commit_lsn = b->last_commit_lsn;
     if (b->incr_state) {
         free(o->incremental);
         o->incremental = b->incr_state;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "format/json.h"
+#include "format/pgdefault.h"
 #include "format/route.h"
 
 #define PG_EPOCH_OFFSET_US 946684800000000LL /* 2000-01-01 - 1970-01-01 in µs */
@@ -31,7 +32,7 @@ static const char source_schema[] =
     "{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"},"
     "{\"type\":\"int64\",\"optional\":true,\"field\":\"lsn\"},"
     "{\"type\":\"int64\",\"optional\":true,\"field\":\"xmin\"}],"
-    "\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\",\"version\":1,"
+    "\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\","
     "\"field\":\"source\"}";
 
 static const char transaction_schema[] =
@@ -129,6 +130,36 @@ static int key_column(const pgcdc_table *t, int pos)
     return -1;
 }
 
+/*
+ * Appends a column's field schema with its "default", which JsonConverter
+ * writes right before "field": the schema is written to a scratch buffer and
+ * the default spliced in before its last ,"field": (nested schemas come
+ * before it; a field name's quotes are escaped, so it cannot fake one).
+ */
+static void field_schema(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_column *c, int optional)
+{
+    if (!c->default_json) {
+        pgcdc_coltype_schema(out, &c->type, &enc->cfg->types, c->name, optional);
+        return;
+    }
+    static const char field_key[] = ",\"field\":";
+    pgcdc_buf tmp = PGCDC_BUF_INIT;
+    pgcdc_coltype_schema(&tmp, &c->type, &enc->cfg->types, c->name, optional);
+    size_t at = tmp.len;
+    for (size_t i = tmp.len; i-- > 0;) {
+        if (i + sizeof(field_key) - 1 <= tmp.len &&
+            !memcmp(tmp.data + i, field_key, sizeof(field_key) - 1)) {
+            at = i;
+            break;
+        }
+    }
+    pgcdc_buf_append(out, tmp.data, at);
+    PGCDC_BUF_LIT(out, ",\"default\":");
+    pgcdc_buf_append(out, c->default_json, c->default_json_len);
+    pgcdc_buf_append(out, tmp.data + at, tmp.len - at);
+    pgcdc_buf_free(&tmp);
+}
+
 static void struct_fields(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_table *t, int keys)
 {
     int first = 1;
@@ -142,7 +173,31 @@ static void struct_fields(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_table
             pgcdc_buf_putc(out, ',');
         first = 0;
         /* message.key.columns may name nullable columns: Debezium keeps them optional */
-        pgcdc_coltype_schema(out, &c->type, &enc->cfg->types, c->name, c->optional);
+        field_schema(enc, out, c, c->optional);
+    }
+}
+
+/* Precomputes what a null of each column is written as (see write_value). */
+static void prepare_null_values(pgcdc_debezium *enc, pgcdc_table *t)
+{
+    for (int i = 0; i < t->ncols; i++) {
+        pgcdc_column *c = &t->cols[i];
+        free(c->default_json);
+        free(c->zero_json);
+        c->default_json = c->zero_json = NULL;
+        c->default_json_len = c->zero_json_len = 0;
+        pgcdc_buf b = PGCDC_BUF_INIT;
+        pgcdc_default_src src = {c->default_expr, c->type_name, c->type_nsp, c->type_is_enum};
+        if (pgcdc_coltype_default(&b, &c->type, &enc->cfg->types, &src) == 1) {
+            c->default_json = b.data;
+            c->default_json_len = b.len;
+        } else {
+            pgcdc_buf_free(&b);
+        }
+        pgcdc_buf z = PGCDC_BUF_INIT;
+        pgcdc_coltype_zero(&z, &c->type, &enc->cfg->types);
+        c->zero_json = z.data;
+        c->zero_json_len = z.len;
     }
 }
 
@@ -178,6 +233,7 @@ int pgcdc_debezium_table_prepare(pgcdc_debezium *enc, pgcdc_table *t, char *errs
         c->json_name = n.data;
         c->json_name_len = n.len;
     }
+    prepare_null_values(enc, t);
 
     pgcdc_buf_reset(&t->key_head);
     if (enc->cfg->key_schemas) {
@@ -254,12 +310,24 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-/* Writes one column value (never NULL-kind-unaware: handles n/u/t). */
+/*
+ * Writes one column value (never NULL-kind-unaware: handles n/u/t). A null
+ * is written as Debezium and JsonConverter write it: in a required field
+ * (NOT NULL column, e.g. the old image of a delete under REPLICA IDENTITY
+ * DEFAULT) the schema's default or else the type's zero value (Debezium's
+ * converters); in an optional one the default when
+ * value.converter.replace.null.with.default is on (JsonConverter), else null.
+ */
 static int write_value(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_column *c,
                        const pgcdc_value *v, char *errstr, size_t errstr_size)
 {
     if (!v || v->kind == 'n') {
-        PGCDC_BUF_LIT(out, "null");
+        if (c->default_json && (!c->optional || enc->cfg->replace_null_with_default))
+            pgcdc_buf_append(out, c->default_json, c->default_json_len);
+        else if (!c->optional && c->zero_json)
+            pgcdc_buf_append(out, c->zero_json, c->zero_json_len);
+        else
+            PGCDC_BUF_LIT(out, "null");
         return 0;
     }
     if (v->kind == 'u') {
@@ -312,9 +380,16 @@ static void write_source(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_change
     int64_t ts_us = chg->commit_ts_us;
     pgcdc_buf_append(out, enc->source_head.data, enc->source_head.len);
     pgcdc_buf_put_i64(out, floor_div(ts_us, 1000));
-    PGCDC_BUF_LIT(out, ",\"snapshot\":\"");
-    pgcdc_buf_puts(out, chg->snapshot ? chg->snapshot : "false");
-    pgcdc_buf_putc(out, '"');
+    /* Debezium leaves it null outside snapshots: JsonConverter writes the
+     * field's default, "false", unless replace.null.with.default is off */
+    const char *snapshot = chg->snapshot ? chg->snapshot : "false";
+    if (!enc->cfg->replace_null_with_default && !strcmp(snapshot, "false")) {
+        PGCDC_BUF_LIT(out, ",\"snapshot\":null");
+    } else {
+        PGCDC_BUF_LIT(out, ",\"snapshot\":\"");
+        pgcdc_buf_puts(out, snapshot);
+        pgcdc_buf_putc(out, '"');
+    }
     pgcdc_buf_append(out, enc->db_part.data, enc->db_part.len);
     /* sequence: a JSON array of two decimal strings, itself as a string */
     if (chg->last_commit_lsn) {
@@ -334,7 +409,9 @@ static void write_source(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_change
     } else {
         PGCDC_BUF_LIT(out, ",\"schema\":\"\",\"table\":\"\",\"txId\":");
     }
-    if (chg->pos.xid)
+    if (chg->txid)
+        pgcdc_buf_put_u64(out, chg->txid);
+    else if (chg->pos.xid)
         pgcdc_buf_put_u64(out, chg->pos.xid);
     else
         PGCDC_BUF_LIT(out, "null");

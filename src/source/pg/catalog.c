@@ -106,6 +106,23 @@ int pgcdc_catalog_check_wal_level(pgcdc_catalog *cat, char *errstr, size_t errst
     return ok ? 0 : -1;
 }
 
+/* Copies a column's DEFAULT expression and type facts from row r of the
+ * query below (columns 3-6). Returns 0 or -1 when out of memory. */
+static int set_default_src(pgcdc_column *c, const PGresult *res, int r)
+{
+    free(c->default_expr);
+    free(c->type_name);
+    free(c->type_nsp);
+    c->default_expr = c->type_name = c->type_nsp = NULL;
+    c->type_is_enum = PQgetvalue(res, r, 6)[0] == 't';
+    if (PQgetisnull(res, r, 3))
+        return 0;
+    c->default_expr = strdup(PQgetvalue(res, r, 3));
+    c->type_name = strdup(PQgetvalue(res, r, 4));
+    c->type_nsp = strdup(PQgetvalue(res, r, 5));
+    return c->default_expr && c->type_name && c->type_nsp ? 0 : -1;
+}
+
 int pgcdc_catalog_table_info(pgcdc_catalog *cat, pgcdc_table *table, char *errstr,
                              size_t errstr_size)
 {
@@ -116,9 +133,14 @@ int pgcdc_catalog_table_info(pgcdc_catalog *cat, pgcdc_table *table, char *errst
         PQexecParams(cat->conn,
                      "SELECT a.attname, a.attnotnull, "
                      "       coalesce(array_position(pk.indkey::int2[], a.attnum) "
-                     "                - array_lower(pk.indkey::int2[], 1) + 1, 0) "
+                     "                - array_lower(pk.indkey::int2[], 1) + 1, 0), "
+                     "       pg_get_expr(d.adbin, d.adrelid), t.typname, n.nspname, "
+                     "       t.typtype = 'e' "
                      "FROM pg_attribute a "
+                     "JOIN pg_type t ON t.oid = a.atttypid "
+                     "JOIN pg_namespace n ON n.oid = t.typnamespace "
                      "LEFT JOIN pg_index pk ON pk.indrelid = a.attrelid AND pk.indisprimary "
+                     "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
                      "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped",
                      1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -136,6 +158,11 @@ int pgcdc_catalog_table_info(pgcdc_catalog *cat, pgcdc_table *table, char *errst
                 continue;
             c->optional = PQgetvalue(res, r, 1)[0] != 't';
             c->is_key = atoi(PQgetvalue(res, r, 2)); /* the primary key's order */
+            if (set_default_src(c, res, r) != 0) {
+                snprintf(errstr, errstr_size, "catalog: out of memory");
+                PQclear(res);
+                return -1;
+            }
             break;
         }
         table->nkeys += c->is_key > 0;

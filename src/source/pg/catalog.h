@@ -37,9 +37,12 @@ void pgcdc_catalog_close(pgcdc_catalog *cat);
 int pgcdc_catalog_check_wal_level(pgcdc_catalog *cat, char *errstr, size_t errstr_size);
 
 /*
- * Fills nullability and the Debezium key (primary key; else the replica
- * identity index) of an already column-populated table, matching columns by
- * name. When the table has no such key, nkeys is 0.
+ * Fills nullability, the Debezium key (primary key; else the replica
+ * identity index) and the DEFAULT facts (expression as pg_get_expr prints
+ * it, type name, schema, enum-ness; see format/pgdefault.h) of an already
+ * column-populated table, matching columns by name. When the table has no
+ * such key, nkeys is 0. Reads the catalog as it is now: a Relation message
+ * (sent again after ALTER TABLE ... SET DEFAULT) refreshes them.
  */
 int pgcdc_catalog_table_info(pgcdc_catalog *cat, pgcdc_table *table, char *errstr,
                              size_t errstr_size);

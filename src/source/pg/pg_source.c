@@ -414,6 +414,8 @@ static int push_batch(pg_source *src)
             src->pushed_partial_index = b->pos.index;
         }
     }
+    /* what source.sequence continues from after a restart (see offsets.h) */
+    b->last_commit_lsn = src->last_commit_lsn;
     pgcdc_pipeline_push(src->pipe, b);
     src->batch = pgcdc_pipeline_batch_get(src->pipe);
     status_tick(src, 0);
@@ -1669,6 +1671,7 @@ int pgcdc_pg_source_run(const pgcdc_config *cfg, const char *data_dir, volatile 
         goto out;
     src->enc_ready = 1;
     src->pushed_done = offsets.done_lsn;
+    src->last_commit_lsn = offsets.last_commit_lsn; /* as Debezium's lsn_commit */
     src->pushed_partial_commit = offsets.partial_commit_lsn;
     src->pushed_partial_index = offsets.partial_index;
     if (offsets.incremental && !(src->incr_pushed_state = strdup(offsets.incremental))) {

@@ -154,7 +154,8 @@ static int exec_ok(PGconn *conn, const char *sql, char *errstr, size_t errstr_si
 }
 
 /* Opens the read-only REPEATABLE READ transaction of a snapshot reader and,
- * given a name, imports that exported snapshot. */
+ * given a name, imports that exported snapshot. (READ ONLY forbids writes,
+ * not a transaction id: see snapshot_txid.) */
 static int begin_snapshot_txn(PGconn *conn, const char *snapshot_name, char *errstr,
                               size_t errstr_size)
 {
@@ -169,6 +170,26 @@ static int begin_snapshot_txn(PGconn *conn, const char *snapshot_name, char *err
     int r = exec_ok(conn, sql.data, errstr, errstr_size);
     pgcdc_buf_free(&sql);
     return r;
+}
+
+/*
+ * The id of the snapshot transaction, for source.txId of its rows, as
+ * Debezium reads it: txid_current() (epoch included), which assigns the
+ * transaction an id (READ ONLY allows that); on a standby none can be
+ * assigned and *txid is 0 (null). Must run after SET TRANSACTION SNAPSHOT,
+ * which has to come first in the transaction. Returns 0 or -1 with errstr.
+ */
+static int snapshot_txid(pgcdc_catalog *cat, uint64_t *txid, char *errstr, size_t errstr_size)
+{
+    char *v = NULL;
+    *txid = 0;
+    if (pgcdc_catalog_query_value(
+            cat, "SELECT CASE WHEN pg_is_in_recovery() THEN 0 ELSE txid_current() END", &v, errstr,
+            errstr_size) != 0)
+        return -1;
+    *txid = v ? strtoull(v, NULL, 10) : 0;
+    free(v);
+    return 0;
 }
 
 pgcdc_table *pgcdc_snapshot_load_table(pgcdc_catalog *cat, pgcdc_debezium *enc,
@@ -247,6 +268,7 @@ typedef struct snap {
     pgcdc_snapshot_emit_fn emit;
     void *ctx;
     uint64_t lsn;
+    uint64_t txid; /* source.txId of every row; 0: null */
     int64_t ts_us;
     held_row rows[2];
     held_row *held; /* NULL: nothing held */
@@ -268,6 +290,7 @@ static int emit_held(snap *sn, int last_in_table, int last)
     chg.table = h->table;
     chg.after = &row;
     chg.pos.event_lsn = sn->lsn;
+    chg.txid = sn->txid;
     chg.commit_ts_us = sn->ts_us;
     /* Debezium's precedence: first, last, first_in_data_collection, ... */
     chg.snapshot = h->first_overall && !last ? "first"
@@ -456,6 +479,7 @@ typedef struct parallel_ctx {
     volatile sig_atomic_t *stop;
     const char *snapshot_name;
     uint64_t lsn;
+    uint64_t txid; /* the catalog transaction's: every worker's rows carry it */
     int64_t ts_us;
     work_item *items;
     int nitems;
@@ -604,6 +628,7 @@ static int worker_copy(parallel_ctx *pc, PGconn *conn, const work_item *w, pgcdc
         chg.table = t;
         chg.after = &row;
         chg.pos.event_lsn = pc->lsn;
+        chg.txid = pc->txid;
         chg.commit_ts_us = pc->ts_us;
         chg.snapshot = "true";
         if (pgcdc_debezium_encode(pc->enc, *batch, &chg, perr, sizeof(perr)) < 0) {
@@ -699,8 +724,8 @@ out:
  * transaction (which holds the snapshot) stays open until they finish. */
 static int copy_parallel(const pgcdc_config *cfg, pgcdc_debezium *enc, pgcdc_pipeline *pipe,
                          volatile sig_atomic_t *stop, const char *snapshot_name, uint64_t lsn,
-                         const captured *tabs, int ntables, pgcdc_status *st, uint64_t *rows,
-                         char *errstr, size_t errstr_size)
+                         uint64_t txid, const captured *tabs, int ntables, pgcdc_status *st,
+                         uint64_t *rows, char *errstr, size_t errstr_size)
 {
     int threads = cfg->snapshot_max_threads;
     parallel_ctx pc;
@@ -712,6 +737,7 @@ static int copy_parallel(const pgcdc_config *cfg, pgcdc_debezium *enc, pgcdc_pip
     pc.stop = stop;
     pc.snapshot_name = snapshot_name;
     pc.lsn = lsn;
+    pc.txid = txid;
     pc.ts_us = now_us();
     pc.st = st;
     pc.tabs = tabs;
@@ -812,6 +838,8 @@ int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_
         goto out;
     }
     in_txn = 1;
+    if (snapshot_txid(cat, &sn.txid, errstr, errstr_size) != 0)
+        goto out;
     const char *params[1] = {cfg->publication_name};
     res = PQexecParams(cat->conn,
                        "SELECT c.oid, n.nspname, c.relname, c.reltuples::float8, c.relpages, "
@@ -878,7 +906,7 @@ int pgcdc_snapshot_run(pgcdc_catalog *cat, const pgcdc_config *cfg, const pgcdc_
                                                         &exported, errstr, errstr_size) != 0)
             goto out;
         rc = copy_parallel(cfg, enc, pipe, stop, snapshot_name ? snapshot_name : exported, lsn,
-                           tabs, ncaptured, st, &rows_total, errstr, errstr_size);
+                           sn.txid, tabs, ncaptured, st, &rows_total, errstr, errstr_size);
         if (rc != 0)
             goto out;
         rc = -1;

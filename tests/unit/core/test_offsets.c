@@ -148,6 +148,7 @@ static void test_round_trip(void)
     o.partial_commit_lsn = 0x16B3750000ULL;
     o.partial_index = 1234;
     o.last_event_lsn = 0x16B374FFFFULL;
+    o.last_commit_lsn = 0x16B374D000ULL;
     o.last_xid = 4000000000u;
     o.events = 987654321012ULL;
     err[0] = 0;
@@ -160,6 +161,7 @@ static void test_round_trip(void)
     CHECK(back.partial_commit_lsn == o.partial_commit_lsn);
     CHECK(back.partial_index == o.partial_index);
     CHECK(back.last_event_lsn == o.last_event_lsn);
+    CHECK(back.last_commit_lsn == o.last_commit_lsn);
     CHECK(back.last_xid == o.last_xid);
     CHECK(back.events == o.events);
 

@@ -164,6 +164,7 @@ static void test_two_topics(void)
     b = pgcdc_pipeline_batch_get(pipe);
     b->pos = mkpos(0x200, 0x280, 0, 702);
     b->has_pos = 1;
+    b->last_commit_lsn = 0x280;
     pgcdc_pipeline_push(pipe, b);
 
     /* a large transaction split over two batches */
@@ -213,6 +214,7 @@ static void test_two_topics(void)
     CHECK(o.done_lsn == 0x380);
     CHECK(o.partial_commit_lsn == 0 && o.partial_index == 0);
     CHECK_INT(o.last_xid, 703);
+    CHECK(o.last_commit_lsn == 0x280); /* later batches did not set one: kept */
     CHECK_INT(o.events, 8);
     CHECK_STR(o.slot, cfg.slot_name);
 
