@@ -449,15 +449,22 @@ static int time_precision(const pgcdc_coltype *ct)
     return ct->time_precision < 0 ? 6 : ct->time_precision;
 }
 
+/* Writes ,"optional":true|false (after the type's "fields" or "values"). */
+static void sch_optional(pgcdc_buf *b, int optional)
+{
+    if (optional)
+        PGCDC_BUF_LIT(b, ",\"optional\":true");
+    else
+        PGCDC_BUF_LIT(b, ",\"optional\":false");
+}
+
 /* Writes {"type":..,"optional":..[,"name":..,"version":1] without closing brace. */
 static void sch_open(pgcdc_buf *b, const char *type, int optional, const char *name)
 {
     PGCDC_BUF_LIT(b, "{\"type\":\"");
     pgcdc_buf_puts(b, type);
-    if (optional)
-        PGCDC_BUF_LIT(b, "\",\"optional\":true");
-    else
-        PGCDC_BUF_LIT(b, "\",\"optional\":false");
+    pgcdc_buf_putc(b, '"');
+    sch_optional(b, optional);
     if (name) {
         PGCDC_BUF_LIT(b, ",\"name\":\"");
         pgcdc_buf_puts(b, name);
@@ -501,11 +508,8 @@ static void schema_open(pgcdc_buf *b, const pgcdc_coltype *ct, const pgcdc_type_
         } else if (numeric_variable(ct)) {
             PGCDC_BUF_LIT(b, "{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\",\"optional\":"
                              "false,\"field\":\"scale\"},{\"type\":\"bytes\",\"optional\":false,"
-                             "\"field\":\"value\"}],\"optional\":");
-            if (optional)
-                PGCDC_BUF_LIT(b, "true");
-            else
-                PGCDC_BUF_LIT(b, "false");
+                             "\"field\":\"value\"}]");
+            sch_optional(b, optional);
             PGCDC_BUF_LIT(b, ",\"name\":\"io.debezium.data.VariableScaleDecimal\",\"version\":1,"
                              "\"doc\":\"Variable scaled decimal\"");
         } else {
@@ -583,10 +587,7 @@ static void schema_open(pgcdc_buf *b, const pgcdc_coltype *ct, const pgcdc_type_
         if (o->hstore_mode == PGCDC_HSTORE_MAP) {
             PGCDC_BUF_LIT(b, "{\"type\":\"map\",\"keys\":{\"type\":\"string\",\"optional\":false},"
                              "\"values\":{\"type\":\"string\",\"optional\":true}");
-            if (optional)
-                PGCDC_BUF_LIT(b, ",\"optional\":true");
-            else
-                PGCDC_BUF_LIT(b, ",\"optional\":false");
+            sch_optional(b, optional);
         } else {
             sch_open(b, "string", optional, "io.debezium.data.Json");
         }
@@ -597,10 +598,7 @@ static void schema_open(pgcdc_buf *b, const pgcdc_coltype *ct, const pgcdc_type_
                          "{\"type\":\"double\",\"optional\":false,\"field\":\"y\"},"
                          "{\"type\":\"bytes\",\"optional\":true,\"field\":\"wkb\"},"
                          "{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"}]");
-        if (optional)
-            PGCDC_BUF_LIT(b, ",\"optional\":true");
-        else
-            PGCDC_BUF_LIT(b, ",\"optional\":false");
+        sch_optional(b, optional);
         PGCDC_BUF_LIT(b, ",\"name\":\"io.debezium.data.geometry.Point\",\"version\":1,"
                          "\"doc\":\"Geometry (POINT)\"");
         return;
@@ -635,10 +633,7 @@ static void schema_open(pgcdc_buf *b, const pgcdc_coltype *ct, const pgcdc_type_
             sch_open(b, "string", 1, NULL);
         }
         pgcdc_buf_putc(b, '}');
-        if (optional)
-            PGCDC_BUF_LIT(b, ",\"optional\":true");
-        else
-            PGCDC_BUF_LIT(b, ",\"optional\":false");
+        sch_optional(b, optional);
         return;
     }
     case PGCDC_T_TEXT:

@@ -645,7 +645,8 @@ static int lookup(void *ctx, uint32_t oid, pgcdc_type_info *info)
     }
 }
 
-static const char *lv(uint32_t oid, const char *text, int schema)
+/* A value (or with `schema`, the field schema) of a looked-up type. */
+static const char *lvo(uint32_t oid, const pgcdc_type_opts *o, const char *text, int schema)
 {
     pgcdc_coltype ct;
     if (pgcdc_coltype_resolve(&ct, oid, -1, lookup, NULL, err, sizeof(err)) != 0)
@@ -654,11 +655,16 @@ static const char *lv(uint32_t oid, const char *text, int schema)
     PGCDC_BUF_LIT(&out, "");
     int rc = 0;
     if (schema)
-        pgcdc_coltype_schema(&out, &ct, &O_DEF, "c", 1);
+        pgcdc_coltype_schema(&out, &ct, o, "c", 1);
     else
-        rc = pgcdc_coltype_value(&out, &ct, &O_DEF, text, strlen(text), err, sizeof(err));
+        rc = pgcdc_coltype_value(&out, &ct, o, text, strlen(text), err, sizeof(err));
     pgcdc_coltype_clear(&ct);
     return rc == 0 ? out.data : "ERR";
+}
+
+static const char *lv(uint32_t oid, const char *text, int schema)
+{
+    return lvo(oid, &O_DEF, text, schema);
 }
 
 /* hstore with an explicit mode */
@@ -666,18 +672,7 @@ static const char *hs(const char *text, pgcdc_hstore_mode mode, int schema)
 {
     pgcdc_type_opts o = O_DEF;
     o.hstore_mode = mode;
-    pgcdc_coltype ct;
-    if (pgcdc_coltype_resolve(&ct, 50008, -1, lookup, NULL, err, sizeof(err)) != 0)
-        return "RESOLVE-ERR";
-    pgcdc_buf_reset(&out);
-    PGCDC_BUF_LIT(&out, "");
-    int rc = 0;
-    if (schema)
-        pgcdc_coltype_schema(&out, &ct, &o, "c", 1);
-    else
-        rc = pgcdc_coltype_value(&out, &ct, &o, text, strlen(text), err, sizeof(err));
-    pgcdc_coltype_clear(&ct);
-    return rc == 0 ? out.data : "ERR";
+    return lvo(50008, &o, text, schema);
 }
 
 static void test_hstore_point(void)
