@@ -20,8 +20,8 @@ struct catalog_type {
     char *labels;
 };
 
-static void set_pq_error(char *errstr, size_t errstr_size, const char *what, PGconn *conn,
-                         PGresult *res)
+void pgcdc_catalog_pq_error(char *errstr, size_t errstr_size, const char *what, PGconn *conn,
+                            const PGresult *res)
 {
     const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
     char clean[512];
@@ -47,7 +47,7 @@ int pgcdc_catalog_connect(pgcdc_catalog *cat, const pgcdc_config *cfg, char *err
                  "cannot connect to PostgreSQL at %s (check database.hostname, database.port, "
                  "database.user, database.password)",
                  who.data);
-        set_pq_error(errstr, errstr_size, what, cat->conn, NULL);
+        pgcdc_catalog_pq_error(errstr, errstr_size, what, cat->conn, NULL);
         pgcdc_buf_free(&who);
         PQfinish(cat->conn);
         cat->conn = NULL;
@@ -81,7 +81,7 @@ int pgcdc_catalog_query_value(pgcdc_catalog *cat, const char *sql, char **value,
     *value = NULL;
     PGresult *res = PQexec(cat->conn, sql);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        set_pq_error(errstr, errstr_size, sql, cat->conn, res);
+        pgcdc_catalog_pq_error(errstr, errstr_size, sql, cat->conn, res);
         PQclear(res);
         return -1;
     }
@@ -144,7 +144,7 @@ int pgcdc_catalog_table_info(pgcdc_catalog *cat, pgcdc_table *table, char *errst
                      "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped",
                      1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        set_pq_error(errstr, errstr_size, "reading table columns", cat->conn, res);
+        pgcdc_catalog_pq_error(errstr, errstr_size, "reading table columns", cat->conn, res);
         PQclear(res);
         return -1;
     }
@@ -238,7 +238,7 @@ static PGresult *user_tables(pgcdc_catalog *cat, char *errstr, size_t errstr_siz
                    "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
                    "AND n.nspname !~ '^pg_' ORDER BY 1, 2");
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        set_pq_error(errstr, errstr_size, "listing tables", cat->conn, res);
+        pgcdc_catalog_pq_error(errstr, errstr_size, "listing tables", cat->conn, res);
         PQclear(res);
         return NULL;
     }
@@ -280,7 +280,7 @@ static int exec_command(pgcdc_catalog *cat, const char *sql, char *errstr, size_
     PGresult *res = PQexec(cat->conn, sql);
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok)
-        set_pq_error(errstr, errstr_size, sql, cat->conn, res);
+        pgcdc_catalog_pq_error(errstr, errstr_size, sql, cat->conn, res);
     PQclear(res);
     return ok ? 0 : -1;
 }
@@ -294,7 +294,7 @@ int pgcdc_catalog_ensure_publication(pgcdc_catalog *cat, const pgcdc_config *cfg
                                  "WHERE pubname = $1",
                                  1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        set_pq_error(errstr, errstr_size, "reading pg_publication", cat->conn, res);
+        pgcdc_catalog_pq_error(errstr, errstr_size, "reading pg_publication", cat->conn, res);
         PQclear(res);
         return -1;
     }
@@ -378,7 +378,7 @@ int pgcdc_catalog_slot_info(pgcdc_catalog *cat, const char *slot, pgcdc_slot_inf
     PGresult *res = PQexecParams(cat->conn, sql.data, 1, NULL, params, NULL, NULL, 0);
     pgcdc_buf_free(&sql);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        set_pq_error(errstr, errstr_size, "reading pg_replication_slots", cat->conn, res);
+        pgcdc_catalog_pq_error(errstr, errstr_size, "reading pg_replication_slots", cat->conn, res);
         PQclear(res);
         return -1;
     }

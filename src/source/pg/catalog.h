@@ -83,6 +83,11 @@ int pgcdc_catalog_describe_capture(pgcdc_catalog *cat, const pgcdc_filter *filte
                                    pgcdc_buf *warnings, int *ncaptured, char *errstr,
                                    size_t errstr_size);
 
+/* Formats "<what>: <libpq message>" into errstr: res's error when given, else
+ * conn's, without libpq's trailing newline. */
+void pgcdc_catalog_pq_error(char *errstr, size_t errstr_size, const char *what, PGconn *conn,
+                            const PGresult *res);
+
 /* Runs a query returning one text value (NULL on SQL NULL); returns -1 on
  * error. The result string is malloc'd. */
 int pgcdc_catalog_query_value(pgcdc_catalog *cat, const char *sql, char **value, char *errstr,

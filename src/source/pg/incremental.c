@@ -139,17 +139,6 @@ static void *xrealloc(void *p, size_t n)
     return q;
 }
 
-static void pq_error(char *errstr, size_t errstr_size, const char *what, PGresult *res,
-                     PGconn *conn)
-{
-    char msg[512];
-    snprintf(msg, sizeof(msg), "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-    size_t l = strlen(msg);
-    while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
-        msg[--l] = 0;
-    snprintf(errstr, errstr_size, "%s: %s", what, msg);
-}
-
 /* Splits "schema.table" at the first dot. */
 static int split_name(const char *qual, char **schema, char **table)
 {
@@ -1027,10 +1016,10 @@ static int watermark(pgcdc_incr *incr, const char *kind, int delete, char *errst
     pgcdc_buf_free(&sql);
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok)
-        pq_error(errstr, errstr_size,
-                 delete ? "removing the snapshot window watermark"
-                        : "writing the snapshot window watermark",
-                 res, NULL);
+        pgcdc_catalog_pq_error(errstr, errstr_size,
+                               delete ? "removing the snapshot window watermark"
+                                      : "writing the snapshot window watermark",
+                               NULL, res);
     PQclear(res);
     return ok ? 0 : conn_lost(incr) ? 1 : -1;
 }
@@ -1382,8 +1371,8 @@ pgcdc_incr *pgcdc_incr_new(const pgcdc_config *cfg, pgcdc_catalog *cat, const pg
                        "a.attisdropped ORDER BY a.attnum",
                        2, NULL, p2, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        pq_error(errstr, errstr_size, "signal.data.collection: reading the signal table", res,
-                 NULL);
+        pgcdc_catalog_pq_error(errstr, errstr_size,
+                               "signal.data.collection: reading the signal table", NULL, res);
         goto fail;
     }
     if (PQntuples(res) < 3) {
@@ -1416,8 +1405,8 @@ pgcdc_incr *pgcdc_incr_new(const pgcdc_config *cfg, pgcdc_catalog *cat, const pg
                        "$2 AND tablename = $3",
                        3, NULL, p3, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        pq_error(errstr, errstr_size, "signal.data.collection: reading pg_publication_tables", res,
-                 NULL);
+        pgcdc_catalog_pq_error(errstr, errstr_size,
+                               "signal.data.collection: reading pg_publication_tables", NULL, res);
         goto fail;
     }
     if (PQntuples(res) == 0) {

@@ -132,15 +132,13 @@ bad_count:
     return -1;
 }
 
+/* The snapshot's libpq errors, named as such. */
 static void set_pq_error(char *errstr, size_t errstr_size, const char *what, PGresult *res,
                          PGconn *conn)
 {
-    char msg[512];
-    snprintf(msg, sizeof(msg), "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-    size_t l = strlen(msg);
-    while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
-        msg[--l] = 0;
-    snprintf(errstr, errstr_size, "snapshot: %s: %s", what, msg);
+    char w[512];
+    snprintf(w, sizeof(w), "snapshot: %s", what);
+    pgcdc_catalog_pq_error(errstr, errstr_size, w, conn, res);
 }
 
 static int exec_ok(PGconn *conn, const char *sql, char *errstr, size_t errstr_size)
