@@ -31,10 +31,10 @@ One run, one rig Kafka broker (bench/kafka.py's), two parts:
                                  configures its source tasks' producers (acks=all,
                                  idempotence off, one request in flight, no
                                  compression, linger.ms=0), flushed once per batch
-                                 before it is marked processed; and, with
-                                 --debezium-kafka tuned, the same producer with
-                                 pgcdc's settings (idempotent, lz4, linger.ms=5,
-                                 batch.size=1 MB, 5 requests in flight).
+                                 before it is marked processed; and the same
+                                 producer with pgcdc's settings (idempotent, lz4,
+                                 linger.ms=5, batch.size=1 MB, 5 requests in
+                                 flight); --debezium-kafka picks.
 
               Debezium's clock stops when the harness has written (fsynced, or had
               acknowledged) ROWS records: its slot never confirms the end of the WAL,
@@ -551,8 +551,9 @@ def fmt_ratio(a, b):
 def markdown(runs, lat, args, binary, kb_version):
     jvm = args.debezium_jvm or "none (the JVM's defaults)"
     out = [f"Recorded {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by "
-           "`bash bench/run_head_to_head.sh`"
-           + (f" (`BENCH_ROWS={args.rows}`)" if args.rows != 1_000_000 else "") + ".", "",
+           "`" + (f"BENCH_ROWS={args.rows} " if args.rows != 1_000_000 else "")
+           + (f"BENCH_REPEAT={args.repeat} " if args.repeat != 1 else "")
+           + "bash bench/run_head_to_head.sh`.", "",
            f"- machine: {machine()}; other work before the run: {args.background:.0%} of "
            "the CPUs busy (5 s sample)",
            f"- PostgreSQL: {subprocess.run([os.path.join('/usr/lib/postgresql/15/bin', 'postgres'), '--version'], capture_output=True, text=True).stdout.strip()}; "

@@ -9,8 +9,9 @@
 # section "Head to head: pgcdc vs Debezium" of docs/PERFORMANCE.md.
 #
 #   bash bench/run_head_to_head.sh                 # everything, once (~15 min)
+#   BENCH_REPEAT=3 bash bench/run_head_to_head.sh  # medians of 3 (~27 min; docs/PERFORMANCE.md)
 #   BENCH_ROWS=100000 bash bench/run_head_to_head.sh --no-doc   # quick look
 #   bash bench/run_head_to_head.sh --only latency --no-doc
-#   bash bench/run_head_to_head.sh --debezium-jvm '-Xmx2g' --debezium-kafka connect
+#   bash bench/run_head_to_head.sh --debezium-jvm=-Xmx2g --debezium-kafka connect
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_main bench/head_to_head.py "$@"
