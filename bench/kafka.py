@@ -448,6 +448,80 @@ def read_latencies(kb, topic, expect, t_from_us, timeout=600):
     return e2e, enc, snd, commits, total
 
 
+def start_consumer_and_wait(pg, slot, proc, what, timeout=60):
+    """Waits until a consumer process streams from its slot (the slot is active)."""
+    deadline = time.monotonic() + timeout
+    while not (pg.slot(slot) or {}).get("active"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start streaming")
+        time.sleep(0.1)
+
+
+def steady_load(args, pg, watch):
+    """Inserts args.rate rows/s in args.tx_rows-row transactions for args.duration seconds
+    (a server-side loop on an absolute schedule), sampling watch meanwhile.  Returns
+    (rows, seconds the load took, its start as microseconds since the epoch)."""
+    max_id = pg.scalar("SELECT coalesce(max(id), 0) FROM fabric.user_data")
+    ntx = int(args.rate * args.duration / args.tx_rows)
+    rows = ntx * args.tx_rows
+    insert = ROW_SELECT.format(lo=f"{max_id} + i * {args.tx_rows} + 1",
+                               hi=f"{max_id} + (i + 1) * {args.tx_rows}")
+    sql = LOAD_SQL.format(tx_rows=args.tx_rows, rate=args.rate, ntx=ntx, insert=insert)
+    err = []
+
+    def load():
+        try:
+            pg.execute(sql)
+        except Exception as e:  # noqa: BLE001 - reported below
+            err.append(e)
+
+    t_start_us = time.time_ns() // 1000
+    t0 = time.monotonic()
+    th = threading.Thread(target=load, daemon=True)
+    th.start()
+    while th.is_alive():
+        watch.sample()
+        time.sleep(0.2)
+    load_s = time.monotonic() - t0
+    if err:
+        raise RuntimeError(f"load failed: {err[0]}")
+    return rows, load_s, t_start_us
+
+
+def latency_result(rows, load_s, t_start_us, e2e, enc, snd, commits, cpu, rc):
+    """Percentiles (ms) of commit->append, commit->encode and encode->append, the slowest
+    transactions and the CPU per second of load, from read_latencies()' lists."""
+    res = {"rows": rows, "load_seconds": load_s, "achieved_rate": rows / load_s,
+           "measured": len(e2e), "exit": rc, "cpu": {k: v / load_s for k, v in cpu.items()}}
+    if e2e:
+        per_tx: dict[int, tuple[float, float]] = {}
+        for lat, c, e in zip(e2e, commits, enc):
+            if lat > per_tx.get(c, (-1e9, 0))[0]:
+                per_tx[c] = (lat, e)
+        # the slowest transactions: latency, when they committed (s into the load) and
+        # how much of it was before the consumer encoded the event
+        res["slowest"] = [(round(lat, 1), round((c - t_start_us) / 1e6, 2), round(e, 1))
+                          for c, (lat, e) in sorted(per_tx.items(), key=lambda kv: -kv[1][0])[:5]]
+        res["over_25ms"] = sum(1 for x in e2e if x > 25) / len(e2e)
+    for name, xs in (("append", e2e), ("encode", enc), ("send", snd)):
+        xs.sort()
+        res[name] = {f"p{q}": percentile(xs, q) for q in (50, 95, 99, 99.9)}
+        res[name]["max"] = xs[-1] if xs else float("nan")
+    return res
+
+
+def log_latency(what, res):
+    a = res["append"]
+    log(f"{what} latency over {res['measured']:,} records "
+        f"({res['achieved_rate']:,.0f} rows/s): p50 {a['p50']:.1f} p95 {a['p95']:.1f} "
+        f"p99 {a['p99']:.1f} p99.9 {a['p99.9']:.1f} max {a['max']:.1f} ms "
+        f"(slowest: {res.get('slowest')}, ms / s into the load / commit->encode ms; "
+        f"{res.get('over_25ms', 0):.3%} over 25 ms); commit->encode p50 "
+        f"{res['encode']['p50']:.1f} p99 {res['encode']['p99']:.1f}; encode->append p50 "
+        f"{res['send']['p50']:.1f} p99 {res['send']['p99']:.1f}; CPU per second of load: "
+        f"{fmt_cpu(res['cpu'])}")
+
+
 def latency_run(args, binary, kb, pg, rep):
     prefix = f"lat{rep}"
     slot = f"lat_slot_{rep}"
@@ -465,37 +539,10 @@ def latency_run(args, binary, kb, pg, rep):
     proc = subprocess.Popen([binary, "run", "--config", cfg, "--data-dir", data],
                             stdout=subprocess.DEVNULL, stderr=errlog, stdin=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while not (pg.slot(slot) or {}).get("active"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"pgcdc did not start streaming; see {errlog.name}")
-            time.sleep(0.1)
-        max_id = pg.scalar("SELECT coalesce(max(id), 0) FROM fabric.user_data")
-        ntx = int(args.rate * args.duration / args.tx_rows)
-        rows = ntx * args.tx_rows
-        insert = ROW_SELECT.format(lo=f"{max_id} + i * {args.tx_rows} + 1",
-                                   hi=f"{max_id} + (i + 1) * {args.tx_rows}")
-        sql = LOAD_SQL.format(tx_rows=args.tx_rows, rate=args.rate, ntx=ntx, insert=insert)
+        start_consumer_and_wait(pg, slot, proc, f"pgcdc (see {errlog.name})")
         watch = CpuWatch({"client": proc.pid, "broker": kb.pid,
                           "walsender": walsender_pid(pg, slot)})
-        err = []
-
-        def load():
-            try:
-                pg.execute(sql)
-            except Exception as e:  # noqa: BLE001 - reported below
-                err.append(e)
-
-        t_start_us = time.time_ns() // 1000
-        t0 = time.monotonic()
-        th = threading.Thread(target=load, daemon=True)
-        th.start()
-        while th.is_alive():
-            watch.sample()
-            time.sleep(0.2)
-        load_s = time.monotonic() - t0
-        if err:
-            raise RuntimeError(f"load failed: {err[0]}")
+        rows, load_s, t_start_us = steady_load(args, pg, watch)
         end = lsn_int(pg.wal_lsn())
         wait_confirmed(pg, slot, end, proc, args.timeout)
         watch.sample()
@@ -508,52 +555,35 @@ def latency_run(args, binary, kb, pg, rep):
     kb.delete_topic(topic)
     if total != rows:
         raise RuntimeError(f"topic {topic} holds {total} records, expected {rows}")
-    cpu = watch.result()
-    res = {"rows": rows, "load_seconds": load_s, "achieved_rate": rows / load_s,
-           "measured": len(e2e), "exit": rc, "cpu": {k: v / load_s for k, v in cpu.items()}}
-    if e2e:
-        per_tx: dict[int, tuple[float, float]] = {}
-        for lat, c, e in zip(e2e, commits, enc):
-            if lat > per_tx.get(c, (-1e9, 0))[0]:
-                per_tx[c] = (lat, e)
-        # the slowest transactions: latency, when they committed (s into the load) and
-        # how much of it was before pgcdc encoded the event
-        res["slowest"] = [(round(lat, 1), round((c - t_start_us) / 1e6, 2), round(e, 1))
-                          for c, (lat, e) in sorted(per_tx.items(), key=lambda kv: -kv[1][0])[:5]]
-        res["over_25ms"] = sum(1 for x in e2e if x > 25) / len(e2e)
-    for name, xs in (("append", e2e), ("encode", enc), ("send", snd)):
-        xs.sort()
-        res[name] = {f"p{q}": percentile(xs, q) for q in (50, 95, 99, 99.9)}
-        res[name]["max"] = xs[-1] if xs else float("nan")
-    a = res["append"]
-    log(f"[{rep + 1}/{args.latency_repeat}] latency over {len(e2e):,} records "
-        f"({res['achieved_rate']:,.0f} rows/s): p50 {a['p50']:.1f} p95 {a['p95']:.1f} "
-        f"p99 {a['p99']:.1f} p99.9 {a['p99.9']:.1f} max {a['max']:.1f} ms "
-        f"(slowest: {res.get('slowest')}, ms / s into the load / commit->encode ms; "
-        f"{res.get('over_25ms', 0):.3%} over 25 ms); commit->encode p50 "
-        f"{res['encode']['p50']:.1f} p99 {res['encode']['p99']:.1f}; encode->append p50 "
-        f"{res['send']['p50']:.1f} p99 {res['send']['p99']:.1f}; CPU per second of load: "
-        f"{fmt_cpu(res['cpu'])}")
+    res = latency_result(rows, load_s, t_start_us, e2e, enc, snd, commits, watch.result(), rc)
+    log_latency(f"[{rep + 1}/{args.latency_repeat}]", res)
     return res
+
+
+def recycle_wal(pg):
+    """A fresh cluster creates (and zero-fills) every 16 MB WAL segment on first use,
+    which stalls one commit for tens of ms every ~10 s at 5k rows/s; a server that
+    has been running reuses old segments. So write ~200 MB of WAL and checkpoint,
+    to have segments recycled ahead (with min_wal_size=1GB), before any slot exists."""
+    t0 = time.monotonic()
+    pg.execute(ROW_SELECT.format(lo=1, hi=600_000))
+    pg.execute("TRUNCATE fabric.user_data")
+    pg.execute("CHECKPOINT")
+    pg.execute("CHECKPOINT")
+    log(f"WAL segments recycled ahead ({time.monotonic() - t0:.1f}s)")
+
+
+LATENCY_SETTINGS = {**BENCH_SETTINGS, "min_wal_size": "1GB"}
 
 
 def latency(args, binary, kb):
     log(f"latency: {args.rate:,} rows/s in {args.tx_rows}-row transactions for "
         f"{args.duration:.0f}s, the first {args.warmup:.0f}s left out")
     runs = []
-    with PgCluster(settings={**BENCH_SETTINGS, "min_wal_size": "1GB"}) as pg:
+    with PgCluster(settings=LATENCY_SETTINGS) as pg:
         pg.execute(TABLE_DDL)
         pg.execute("CREATE PUBLICATION bench_pub FOR TABLE fabric.user_data")
-        # A fresh cluster creates (and zero-fills) every 16 MB WAL segment on first use,
-        # which stalls one commit for tens of ms every ~10 s at this rate; a server that
-        # has been running reuses old segments. So write ~200 MB of WAL and checkpoint,
-        # to have segments recycled ahead, before any slot exists.
-        t0 = time.monotonic()
-        pg.execute(ROW_SELECT.format(lo=1, hi=600_000))
-        pg.execute("TRUNCATE fabric.user_data")
-        pg.execute("CHECKPOINT")
-        pg.execute("CHECKPOINT")
-        log(f"WAL segments recycled ahead ({time.monotonic() - t0:.1f}s)")
+        recycle_wal(pg)
         for rep in range(args.latency_repeat):
             try:
                 runs.append(latency_run(args, binary, kb, pg, rep))
@@ -655,6 +685,31 @@ def markdown(tp, lat, args, binary, kb):
     return "\n".join(out)
 
 
+def background_load(seconds=5.0):
+    """Share of all CPUs that other work kept busy over a short sample."""
+    c0, t0 = machine_cpu(), time.monotonic()
+    time.sleep(seconds)
+    busy = (machine_cpu() - c0) / (time.monotonic() - t0) / os.cpu_count()
+    log(f"other work on the machine: {busy:.0%} of {os.cpu_count()} CPUs busy")
+    return busy
+
+
+def bench_broker(broker_dir, heap="1g", jvm="kafka"):
+    """Starts the benchmark's broker: the rig's single node with Kafka's start-script JVM
+    flags (or the rig's quick ones), deleted topics' files removed at once (default: a
+    minute later, in the middle of a later run)."""
+    opts = [f"-Xms{heap}"] + KAFKA_SCRIPT_JVM_OPTS if jvm == "kafka" else TEST_JVM_OPTS
+    kb = KafkaBroker(broker_dir, heap=heap, jvm_opts=opts,
+                     props={"log.segment.delete.delay.ms": 1000})
+    try:
+        kb.start()
+    except BaseException:
+        kb.kill()
+        raise
+    log(f"Kafka {kb.version} at {kb.bootstrap} (pid {kb.pid}, heap {kb.heap})")
+    return kb
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", 1_000_000)))
@@ -693,20 +748,11 @@ def main():
         log(f"no pgcdc binary at {args.pgcdc}: measuring pg_recvlogical only")
     resolve_jars()
     os.makedirs(args.workdir, exist_ok=True)
-    c0, t0 = machine_cpu(), time.monotonic()
-    time.sleep(5)
-    args.background = (machine_cpu() - c0) / (time.monotonic() - t0) / os.cpu_count()
-    log(f"other work on the machine: {args.background:.0%} of {os.cpu_count()} CPUs busy")
+    args.background = background_load()
     tp, lat = None, []
     broker_dir = tempfile.mkdtemp(prefix="kafka-", dir=args.workdir)
-    jvm = ([f"-Xms{args.broker_heap}"] + KAFKA_SCRIPT_JVM_OPTS if args.broker_jvm == "kafka"
-           else TEST_JVM_OPTS)
-    # Deleted topics' files go at once (default: a minute later, in the middle of a later run).
-    kb = KafkaBroker(broker_dir, heap=args.broker_heap, jvm_opts=jvm,
-                     props={"log.segment.delete.delay.ms": 1000})
+    kb = bench_broker(broker_dir, args.broker_heap, args.broker_jvm)
     try:
-        kb.start()
-        log(f"Kafka {kb.version} at {kb.bootstrap} (pid {kb.pid}, heap {kb.heap})")
         if args.only in (None, "throughput"):
             tp = throughput(args, binary, kb)
         if args.only in (None, "latency") and binary:

@@ -29,6 +29,14 @@ Library use::
 Offsets are kept in <workdir>/offsets.dat (FileOffsetBackingStore), so a
 stopped oracle started again resumes where it stopped.
 
+The benchmark (bench/head_to_head.py) uses the program's other outputs, chosen
+with "oracle.*" properties that the engine never sees (see the Java source):
+``oracle.output=values`` writes only the values to the file, fsynced once per
+batch; ``oracle.output=kafka`` sends the records to Kafka with a Kafka Connect
+worker's producer settings (``oracle.producer.<key>`` on top);
+``oracle.done.after``/``oracle.done.file`` mark when N records were written.
+``jvm_opts=[]`` runs the JVM with its own defaults instead of the rig's.
+
 Command line::
 
     python3 tests/rig/debeziumrig.py resolve   # fetch the jars, compile, print the cache dir
@@ -172,13 +180,14 @@ def compile_oracle(version: str | None = None, cache_dir: str | None = None,
                    progress: Callable[[str], None] = _log) -> str:
     """Resolves the jars and compiles DebeziumOracle.java; returns the classes directory.
 
-    Recompiles only when the source's hash differs from the one recorded with
-    the last compilation.
+    Each version of the source gets its own directory, classes-<its hash>, so
+    checkouts with different versions never recompile over each other's
+    running programs; a version is compiled once.
     """
     d = resolve_jars(version, cache_dir, progress)
-    classes = os.path.join(d, "classes")
     with open(SOURCE, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
+    classes = os.path.join(d, f"classes-{digest[:12]}")
     stamp = os.path.join(classes, ".source-sha256")
 
     def current() -> bool:
@@ -241,12 +250,16 @@ class DebeziumOracle(LogFile):
 
     props: connector and engine settings (flattened keys, values converted
     with str(); a value of None removes a default).  heap: -Xmx.  ready: the
-    default readiness check of start().
+    default readiness check of start().  jvm_opts: None for the rig's quick
+    JVM flags (-Xmx<heap>, serial GC, C1 only); a list replaces them (heap is
+    then ignored), [] leaves the JVM to its own defaults.
     """
 
     def __init__(self, workdir: str, props: dict, version: str | None = None,
-                 heap: str = "384m", ready: Callable[[], bool] | None = None):
+                 heap: str = "384m", ready: Callable[[], bool] | None = None,
+                 jvm_opts: list[str] | None = None):
         self.ready = ready
+        self.jvm_opts = jvm_opts
         self.workdir = os.path.abspath(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.version = version or debezium_version()
@@ -273,6 +286,11 @@ class DebeziumOracle(LogFile):
         return self.props_path
 
     @property
+    def pid(self) -> int | None:
+        """The java process's pid while it runs."""
+        return self.proc.pid if self.alive else None
+
+    @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
@@ -285,8 +303,9 @@ class DebeziumOracle(LogFile):
         classes = compile_oracle(self.version, progress=progress)
         jars = os.path.dirname(classes)
         self.write_props()
-        argv = [_java(), f"-Xmx{self.heap}", "-Xss512k", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.showDateTime=true",
+        flags = [f"-Xmx{self.heap}", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"] \
+            if self.jvm_opts is None else list(self.jvm_opts)
+        argv = [_java(), *flags, "-Dorg.slf4j.simpleLogger.showDateTime=true",
                 "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
                 "-cp", f"{classes}{os.pathsep}{os.path.join(jars, '*')}",
