@@ -76,12 +76,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kafka import (LATENCY_SETTINGS, TS_US, CpuWatch, background_load, bench_broker,  # noqa: E402
-                   broker_stats, fmt_cpu, latency_result, latency_run, log_latency,
+                   broker_stats, cpu_cells, fmt_cpu, latency_result, latency_run, log_latency,
                    read_latencies, recycle_wal, run_pgcdc_kafka, start_consumer_and_wait,
                    steady_load, stop_process, wait_confirmed, walsender_pid)
 from replication import (BENCH_SETTINGS, REPO_ROOT, TABLE_DDL, PgCluster, generate,  # noqa: E402
-                         log, lsn_int, peak_rss_kb, pgcdc_version, run_pgcdc, run_recvlogical,
-                         write_pgcdc_config)
+                         log, lsn_int, mib_rss_cells, peak_rss_kb, pgcdc_version, run_pgcdc,
+                         run_recvlogical, write_pgcdc_config)
 
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "rig"))
 from debeziumrig import DebeziumOracle, compile_oracle, debezium_version  # noqa: E402
@@ -588,11 +588,9 @@ def markdown(runs, lat, args, binary, kb_version):
                 continue
             secs = f"{x['seconds']:.2f}" + (f" ({x['min']:.2f}-{x['max']:.2f})"
                                             if x["runs"] > 1 else "")
-            mib = f"{x['output_mib']:,.0f}" if x.get("output_mib") else "-"
-            rss = f"{x['peak_rss_kb'] / 1024:,.0f}" if x.get("peak_rss_kb") else "-"
+            mib, rss = mib_rss_cells(x)
             c = x["cpu"]
-            cpu = " / ".join(f"{c[k]:.1f}" if k in c else "-"
-                             for k in ("client", "walsender", "broker", "machine"))
+            cpu = cpu_cells(c)
             out.append(f"| {x['tool']} | {x['sink']} | {secs} | {x['rows_per_s']:,.0f} | "
                        f"{fmt_ratio(x['rows_per_s'], base and base['rows_per_s'])} | {mib} | "
                        f"{rss} | {cpu} | {c.get('background', 0):.0%} |")
@@ -628,8 +626,7 @@ def markdown(runs, lat, args, binary, kb_version):
                            "| | | | | | | | |")
                 continue
             a, e, c = r["append"], r["encode"], r["cpu"]
-            cpu = " / ".join(f"{c[k]:.2f}" if k in c else "-"
-                             for k in ("client", "walsender", "broker"))
+            cpu = cpu_cells(c, ("client", "walsender", "broker"), digits=2)
             out.append(f"| {r['tool']} | {r['sink']} | {r['measured']:,} | "
                        f"{r['achieved_rate']:,.0f} | {a['p50']:.1f} | {a['p95']:.1f} | "
                        f"{a['p99']:.1f} | {a['p99.9']:.1f} | {a['max']:.1f} | "

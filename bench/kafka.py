@@ -60,7 +60,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from replication import (BENCH_SETTINGS, REPO_ROOT, ROW_SELECT, TABLE_DDL, PgCluster,  # noqa: E402
-                         generate, log, lsn_int, peak_rss_kb, pgcdc_version)
+                         generate, log, lsn_int, mib_rss_cells, peak_rss_kb, pgcdc_version)
 
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "rig"))
 from kafkarig import KAFKA_SCRIPT_JVM_OPTS, TEST_JVM_OPTS, KafkaBroker, resolve_jars  # noqa: E402
@@ -371,6 +371,12 @@ def throughput(args, binary, kb):
     return {"title": title, "gen_seconds": gen, "wal_bytes": wal, "results": results}
 
 
+def cpu_cells(cpu: dict, keys=("client", "walsender", "broker", "machine"),
+              digits: int = 1) -> str:
+    """CPU-seconds of the named processes as one table cell: "a / b / c"."""
+    return " / ".join(f"{cpu[k]:.{digits}f}" if k in cpu else "-" for k in keys)
+
+
 def fmt_cpu(cpu: dict) -> str:
     names = [("client", "client"), ("walsender", "walsender"), ("broker", "broker"),
              ("machine", "machine")]
@@ -629,11 +635,8 @@ def markdown(tp, lat, args, binary, kb):
                            "| - | - | - | - | - |")
                 continue
             ratio = x["rows_per_s"] / base["rows_per_s"] if base else float("nan")
-            mib = f"{x['broker_mib']:,.0f}" if x.get("broker_mib") else "-"
-            rss = f"{x['peak_rss_kb'] / 1024:,.0f}" if x.get("peak_rss_kb") else "-"
-            c = x["cpu"]
-            cpu = " / ".join(f"{c[k]:.1f}" if k in c else "-"
-                             for k in ("client", "walsender", "broker", "machine"))
+            mib, rss = mib_rss_cells(x, "broker_mib")
+            cpu = cpu_cells(x["cpu"])
             out.append(f"| {x['tool']} | {x['options']} | {x['seconds']:.2f} "
                        f"({x['min']:.2f}-{x['max']:.2f}) | {x['rows_per_s']:,.0f} | "
                        f"{ratio:.2f}x | {mib} | {rss} | {cpu} |")
@@ -664,8 +667,7 @@ def markdown(tp, lat, args, binary, kb):
                 out.append(f"| {i + 1} | failed: {r['error'][:80]} | | | | | | | | | | |")
                 continue
             a, e, s, c = r["append"], r["encode"], r["send"], r["cpu"]
-            cpu = " / ".join(f"{c[k]:.2f}" if k in c else "-"
-                             for k in ("client", "walsender", "broker", "machine"))
+            cpu = cpu_cells(c, digits=2)
             out.append(f"| {i + 1} | {r['measured']:,} | {r['achieved_rate']:,.0f} | "
                        f"{a['p50']:.1f} | {a['p95']:.1f} | {a['p99']:.1f} | {a['p99.9']:.1f} | "
                        f"{a['max']:.1f} | {r['over_25ms']:.2%} | "

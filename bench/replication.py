@@ -291,13 +291,20 @@ def scenario(name, args, binary):
             "results": results}
 
 
+def mib_rss_cells(x: dict, mib_key: str = "output_mib") -> tuple[str, str]:
+    """A result's output size and peak RSS as table cells (MiB, "-" when unknown)."""
+    mib = f"{x[mib_key]:,.0f}" if x.get(mib_key) else "-"
+    rss = f"{x['peak_rss_kb'] / 1024:,.0f}" if x.get("peak_rss_kb") else "-"
+    return mib, rss
+
+
 def markdown(runs, args, binary):
     out = ["# Replication benchmark: pgcdc vs pg_recvlogical", "",
            f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
            f"- machine: {os.cpu_count()} CPUs, {platform.machine()}, {platform.platform()}",
            f"- PostgreSQL: {subprocess.run([os.path.join('/usr/lib/postgresql/15/bin', 'postgres'), '--version'], capture_output=True, text=True).stdout.strip()}",
            f"- pgcdc: {pgcdc_version(binary) if binary else 'not run'} ({binary or '-'})",
-           f"- server settings: " + ", ".join(f"{k}={v}" for k, v in BENCH_SETTINGS.items()),
+           "- server settings: " + ", ".join(f"{k}={v}" for k, v in BENCH_SETTINGS.items()),
            "- WAL pre-generated with all slots created first; each consumer drains it alone.",
            "- pg_recvlogical: `--no-loop -E <end lsn> -F 0 -f /dev/null` (binary pgoutput, no "
            "parsing, nothing written); pgcdc: file sink with fdatasync before every "
@@ -315,8 +322,7 @@ def markdown(runs, args, binary):
                 out.append(f"| {x['tool']} | {x['options']} | failed | - | - | - | - |")
                 continue
             ratio = x["rows_per_s"] / base["rows_per_s"] if base else float("nan")
-            mib = f"{x['output_mib']:,.0f}" if x.get("output_mib") else "-"
-            rss = f"{x['peak_rss_kb'] / 1024:,.0f}" if x.get("peak_rss_kb") else "-"
+            mib, rss = mib_rss_cells(x)
             out.append(f"| {x['tool']} | {x['options']} | {x['seconds']:.2f} "
                        f"({x['min']:.2f}-{x['max']:.2f}) | "
                        f"{x['rows_per_s']:,.0f} | {ratio:.2f}x | {mib} | {rss} |")

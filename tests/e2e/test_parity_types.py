@@ -452,7 +452,7 @@ def test_heartbeats_match_debezium(pg, pgcdc, debezium, kafka, unique_name):
     t = f"public.{unique_name}"
     setup_table(pg, t, "DEFAULT", "id int PRIMARY KEY")
     settings = {"heartbeat.interval.ms": 300}
-    p = pgcdc(tables=t, name=unique_name, **settings, **{
+    pgcdc(tables=t, name=unique_name, **settings, **{
         "sink.type": "kafka", "bootstrap.servers": kafka.bootstrap}).start()
     d = debezium(tables=t, name=unique_name, **settings)
     run_workload(pg, t, ["INSERT INTO {t} VALUES (1)", "INSERT INTO {t} VALUES (2)"])
