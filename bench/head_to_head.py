@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import shutil
@@ -77,8 +76,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kafka import (LATENCY_SETTINGS, TS_US, CpuWatch, background_load, bench_broker,  # noqa: E402
                    broker_stats, cpu_cells, fmt_cpu, latency_result, latency_run, log_latency,
-                   read_latencies, recycle_wal, run_pgcdc_kafka, start_consumer_and_wait,
-                   steady_load, stop_process, wait_confirmed, walsender_pid)
+                   read_latencies, recycle_wal, run_parts, run_pgcdc_kafka,
+                   start_consumer_and_wait, steady_load, stop_process, wait_confirmed,
+                   walsender_pid, write_results)
 from replication import (BENCH_SETTINGS, REPO_ROOT, TABLE_DDL, PgCluster, generate,  # noqa: E402
                          log, lsn_int, mib_rss_cells, peak_rss_kb, pgcdc_version, run_pgcdc,
                          run_recvlogical, write_pgcdc_config)
@@ -700,29 +700,15 @@ def main():
     compile_oracle(progress=log)
     os.makedirs(args.workdir, exist_ok=True)
     args.background = background_load()
-    runs, lat = [], []
     broker_dir = tempfile.mkdtemp(prefix="kafka-", dir=args.workdir)
     kb = bench_broker(broker_dir)
-    try:
-        if args.only in (None, "throughput"):
-            runs = [scenario(s.strip(), args, binary, kb)
-                    for s in args.scenarios.split(",") if s.strip()]
-        if args.only in (None, "latency"):
-            if runs:  # let the throughput part's deletions reach the disk first
-                time.sleep(3)
-                os.sync()
-            lat = latency(args, binary, kb)
-    finally:
-        kb.kill()
-        shutil.rmtree(broker_dir, ignore_errors=True)
+    runs, lat = run_parts(args, kb, broker_dir,
+                          lambda: [scenario(s.strip(), args, binary, kb)
+                                   for s in args.scenarios.split(",") if s.strip()],
+                          lambda: latency(args, binary, kb))
+    runs = runs or []
     md = markdown(runs, lat, args, binary, kb.version)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        f.write(md + "\n")
-    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
-        json.dump({"throughput": runs, "latency": lat}, f, indent=1)
-    print(md)
-    log(f"written {args.out}")
+    write_results(args.out, md, runs, lat)
     if args.doc:
         write_doc(args.doc, md)
         log(f"section \"{SECTION[3:]}\" of {args.doc} rewritten")

@@ -712,6 +712,36 @@ def bench_broker(broker_dir, heap="1g", jvm="kafka"):
     return kb
 
 
+def run_parts(args, kb, broker_dir, measure_throughput, measure_latency):
+    """Runs the throughput part, then the latency part (as `args.only` allows;
+    measure_latency None skips it), and always removes the broker. Returns
+    (throughput result or None, latency results)."""
+    tp, lat = None, []
+    try:
+        if args.only in (None, "throughput"):
+            tp = measure_throughput()
+        if args.only in (None, "latency") and measure_latency:
+            if tp:  # let the throughput part's deletions reach the disk first
+                time.sleep(3)
+                os.sync()
+            lat = measure_latency()
+    finally:
+        kb.kill()
+        shutil.rmtree(broker_dir, ignore_errors=True)
+    return tp, lat
+
+
+def write_results(out: str, md: str, tp, lat) -> None:
+    """Writes the Markdown report to `out` and the raw results beside it (.json)."""
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        f.write(md if md.endswith("\n") else md + "\n")
+    with open(os.path.splitext(out)[0] + ".json", "w") as f:
+        json.dump({"throughput": tp, "latency": lat}, f, indent=1)
+    print(md)
+    log(f"written {out}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", 1_000_000)))
@@ -751,28 +781,11 @@ def main():
     resolve_jars()
     os.makedirs(args.workdir, exist_ok=True)
     args.background = background_load()
-    tp, lat = None, []
     broker_dir = tempfile.mkdtemp(prefix="kafka-", dir=args.workdir)
     kb = bench_broker(broker_dir, args.broker_heap, args.broker_jvm)
-    try:
-        if args.only in (None, "throughput"):
-            tp = throughput(args, binary, kb)
-        if args.only in (None, "latency") and binary:
-            if tp:  # let the throughput part's deletions reach the disk first
-                time.sleep(3)
-                os.sync()
-            lat = latency(args, binary, kb)
-    finally:
-        kb.kill()
-        shutil.rmtree(broker_dir, ignore_errors=True)
-    md = markdown(tp, lat, args, binary, kb)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        f.write(md)
-    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
-        json.dump({"throughput": tp, "latency": lat}, f, indent=1)
-    print(md)
-    log(f"written {args.out}")
+    tp, lat = run_parts(args, kb, broker_dir, lambda: throughput(args, binary, kb),
+                        (lambda: latency(args, binary, kb)) if binary else None)
+    write_results(args.out, markdown(tp, lat, args, binary, kb), tp, lat)
     failed = (tp and any("error" in x or x.get("exit", 0) != 0 for x in tp["results"])) or \
         any("error" in r or r.get("exit", 0) != 0 for r in lat)
     return 1 if failed else 0
