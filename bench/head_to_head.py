@@ -78,7 +78,7 @@ from kafka import (LATENCY_SETTINGS, TS_US, CpuWatch, background_load, bench_bro
                    broker_stats, cpu_cells, fmt_cpu, latency_result, latency_run, log_latency,
                    read_latencies, recycle_wal, run_parts, run_pgcdc_kafka,
                    start_consumer_and_wait, steady_load, stop_process, wait_confirmed,
-                   walsender_pid, write_results)
+                   walsender_pid, warm_up_broker, write_results)
 from replication import (BENCH_SETTINGS, REPO_ROOT, TABLE_DDL, PgCluster, generate,  # noqa: E402
                          log, lsn_int, mib_rss_cells, peak_rss_kb, pgcdc_version, run_pgcdc,
                          run_recvlogical, write_pgcdc_config)
@@ -259,15 +259,8 @@ def scenario(name, args, binary, kb):
         end_lsn = pg.wal_lsn()
         wal = lsn_int(end_lsn) - lsn_int(start_lsn)
         log(f"generated {args.rows:,} rows in {gen:.1f}s, {wal / 2**20:.0f} MiB of WAL")
-        for w in range(warmups):
-            # The broker's JVM compiles its produce path during its first runs (see
-            # bench/kafka.py); a long-running broker has.
-            dt, *_ = run_pgcdc_kafka(binary, pg, kb, f"s_warmup_{w}", f"warmup{w}", args.rows,
-                                     end_lsn, os.path.join(args.workdir, "h2h-warmup"),
-                                     args.timeout, True, 1)
-            pg.drop_slot(f"s_warmup_{w}")
-            args.warmed_up.append(dt)
-            log(f"broker warm-up run {w + 1} (untimed): pgcdc -> Kafka {dt:.2f}s")
+        args.warmed_up += warm_up_broker(binary, pg, kb, args, end_lsn, warmups,
+                                         os.path.join(args.workdir, "h2h-warmup"))
         for rep in range(args.repeat):
             for i, (label, sink, kind, params, prefix) in enumerate(cons):
                 slot = f"{prefix}_{rep}"

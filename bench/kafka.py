@@ -290,6 +290,24 @@ def run_pgcdc_kafka(binary, pg, kb, slot, prefix, rows, end_lsn, workdir, timeou
     return dt, size, rc, rss, cpu
 
 
+def warm_up_broker(binary, pg, kb, args, end_lsn, runs, workdir, partitions=1, settings=()):
+    """Untimed pgcdc -> Kafka runs over the generated WAL, from the slots
+    s_warmup_<n> (created with the others, dropped here); returns their times.
+
+    A broker that just started runs its produce path in the interpreter and
+    compiles it on the way (its CPU per run keeps falling over the first two or
+    three runs); a long-running broker is warm."""
+    times = []
+    for w in range(runs):
+        dt, _size, _rc, _rss, cpu = run_pgcdc_kafka(
+            binary, pg, kb, f"s_warmup_{w}", f"warmup{w}", args.rows, end_lsn, workdir,
+            args.timeout, True, partitions, settings)
+        pg.drop_slot(f"s_warmup_{w}")
+        times.append(dt)
+        log(f"broker warm-up run {w + 1} (untimed): pgcdc -> Kafka {dt:.2f}s, CPU {fmt_cpu(cpu)}")
+    return times
+
+
 def throughput(args, binary, kb):
     """Pre-generates the WAL once; every consumer drains it args.repeat times."""
     title = f"{args.rows:,} rows in {args.batch:,}-row transactions"
@@ -318,17 +336,10 @@ def throughput(args, binary, kb):
         end_lsn = pg.wal_lsn()
         wal = lsn_int(end_lsn) - lsn_int(start_lsn)
         log(f"generated {args.rows:,} rows in {gen:.1f}s, {wal / 2**20:.0f} MiB of WAL")
-        for w in range(args.warmup_runs if binary else 0):
-            # A broker that just started runs its produce path in the interpreter and
-            # compiles it on the way (its CPU per run keeps falling over the first two
-            # or three runs): untimed runs first, as a long-running broker is warm.
-            dt, size, rc, rss, cpu = run_pgcdc_kafka(
-                binary, pg, kb, f"s_warmup_{w}", f"warmup{w}", args.rows, end_lsn,
-                os.path.join(args.workdir, "kafka-warmup"), args.timeout, True, args.partitions,
-                args.set)
-            pg.drop_slot(f"s_warmup_{w}")
-            args.warmup_times.append(dt)
-            log(f"warm-up run {w + 1} (untimed): pgcdc {dt:.2f}s, CPU {fmt_cpu(cpu)}")
+        args.warmup_times += warm_up_broker(binary, pg, kb, args, end_lsn,
+                                            args.warmup_runs if binary else 0,
+                                            os.path.join(args.workdir, "kafka-warmup"),
+                                            args.partitions, args.set)
         for rep in range(args.repeat):
             for i, (label, opts, kind, schemas, prefix) in enumerate(consumers):
                 slot = f"{prefix}_{rep}"
