@@ -60,7 +60,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from replication import (BENCH_SETTINGS, REPO_ROOT, ROW_SELECT, TABLE_DDL, PgCluster,  # noqa: E402
-                         generate, log, lsn_int, mib_rss_cells, peak_rss_kb, pgcdc_version)
+                         generate, log, lsn_int, mib_rss_cells, peak_rss_kb, pgcdc_version,
+                         write_pgcdc_config)
 
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "rig"))
 from kafkarig import KAFKA_SCRIPT_JVM_OPTS, TEST_JVM_OPTS, KafkaBroker, resolve_jars  # noqa: E402
@@ -169,29 +170,9 @@ def broker_stats(kb: KafkaBroker, topic: str) -> tuple[int, int]:
 
 
 def pgcdc_config(path, pg, slot, prefix, bootstrap, schemas, extra=()):
-    lines = [
-        f"topic.prefix: {prefix}",
-        "database:",
-        "  hostname: 127.0.0.1",
-        f"  port: {pg.port}",
-        "  user: postgres",
-        '  password: ""',
-        "  dbname: postgres",
-        f"slot.name: {slot}",
-        "publication.name: bench_pub",
-        "publication.autocreate.mode: disabled",
-        "plugin.name: pgoutput",
-        "table.include.list: fabric.user_data",
-        "snapshot.mode: no_data",
-        "sink.type: kafka",
-        f"bootstrap.servers: {bootstrap}",
-        "topic.creation.enable: false",
-    ]
-    if not schemas:
-        lines += ["key.converter.schemas.enable: false", "value.converter.schemas.enable: false"]
-    lines += list(extra)
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write_pgcdc_config(path, pg, slot, "bench_pub", schemas, prefix=prefix,
+                       sink=("sink.type: kafka", f"bootstrap.servers: {bootstrap}",
+                             "topic.creation.enable: false", *extra))
 
 
 def stop_process(proc: subprocess.Popen) -> int:

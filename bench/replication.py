@@ -116,9 +116,12 @@ def run_recvlogical(pg, slot, publication, end_lsn, options, timeout):
     return dt
 
 
-def write_pgcdc_config(path, pg, slot, publication, schemas, streaming=True):
+def write_pgcdc_config(path, pg, slot, publication, schemas, streaming=True, prefix="bench",
+                       sink=("sink.type: file",)):
+    """pgcdc's YAML config for draining the bench slot `slot` of fabric.user_data
+    into `sink` (lines of config); no snapshot."""
     lines = [
-        "topic.prefix: bench",
+        f"topic.prefix: {prefix}",
         "database:",
         "  hostname: 127.0.0.1",
         f"  port: {pg.port}",
@@ -131,7 +134,7 @@ def write_pgcdc_config(path, pg, slot, publication, schemas, streaming=True):
         "plugin.name: pgoutput",
         "table.include.list: fabric.user_data",
         "snapshot.mode: no_data",
-        "sink.type: file",
+        *sink,
     ]
     if not schemas:
         lines += ["key.converter.schemas.enable: false", "value.converter.schemas.enable: false"]
