@@ -61,7 +61,7 @@ import tempfile
 import time
 from typing import Callable
 
-from kafkarig import RigError, _file_lock, _java, mvn_resolve
+from kafkarig import RigError, _file_lock, _java, cache_dir, mvn_resolve
 from rigutil import LogFile
 
 # 3.0.8.Final: the newest release of the 3.0 line pgcdc's events follow
@@ -96,10 +96,7 @@ def debezium_version() -> str:
 
 def jar_dir(version: str | None = None) -> str:
     """$PGCDC_DEBEZIUM_JARS or ~/.cache/pgcdc/debezium-<version>."""
-    if os.environ.get("PGCDC_DEBEZIUM_JARS"):
-        return os.path.abspath(os.environ["PGCDC_DEBEZIUM_JARS"])
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "pgcdc", f"debezium-{version or debezium_version()}")
+    return cache_dir("PGCDC_DEBEZIUM_JARS", f"debezium-{version or debezium_version()}")
 
 
 def _connect_version(version: str) -> str | None:

@@ -125,12 +125,17 @@ def kafka_version() -> str:
     return os.environ.get("PGCDC_KAFKA_VERSION") or KAFKA_VERSION
 
 
+def cache_dir(env_var: str, name: str) -> str:
+    """$<env_var> if set, else ~/.cache/pgcdc/<name> (honouring $XDG_CACHE_HOME)."""
+    if os.environ.get(env_var):
+        return os.path.abspath(os.environ[env_var])
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "pgcdc", name)
+
+
 def jar_dir(version: str | None = None) -> str:
     """Where the jars of `version` live: $PGCDC_KAFKA_JARS or ~/.cache/pgcdc/kafka-<version>."""
-    if os.environ.get("PGCDC_KAFKA_JARS"):
-        return os.path.abspath(os.environ["PGCDC_KAFKA_JARS"])
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "pgcdc", f"kafka-{version or kafka_version()}")
+    return cache_dir("PGCDC_KAFKA_JARS", f"kafka-{version or kafka_version()}")
 
 
 def _major(version: str) -> int:
