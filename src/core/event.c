@@ -18,6 +18,8 @@ void pgcdc_table_clear(pgcdc_table *table)
         pgcdc_coltype_clear(&table->cols[i].type);
     }
     free(table->cols);
+    free(table->key_cols);
+    table->key_cols = NULL;
     free(table->schema);
     free(table->name);
     free(table->topic);

@@ -66,6 +66,7 @@ typedef struct pgcdc_table {
     pgcdc_column *cols; /* in the source's column order (matches pgcdc_row) */
     int nkeys;
     /* precomputed by pgcdc_debezium_table_prepare() */
+    int *key_cols;         /* the nkeys key columns' indexes, in key order */
     pgcdc_buf key_head;    /* up to the key payload's opening brace */
     pgcdc_buf value_head;  /* up to the value payload's opening brace */
     pgcdc_buf source_tail; /* ,"schema":..,"table":.. within the source block */

@@ -232,13 +232,13 @@ int pgcdc_filter_key_columns(const pgcdc_filter *f, pgcdc_table *table, char *er
             }
         }
         table->nkeys = 0;
-        for (int c = 0; c < table->ncols; c++) {
+        for (int c = 0; c < table->ncols; c++)
             table->cols[c].is_key = 0;
-            for (int j = 0; j < k->ncols; j++)
-                if (!strcmp(table->cols[c].name, k->cols[j]))
-                    table->cols[c].is_key = j + 1; /* the key's order is the listed one */
-            table->nkeys += table->cols[c].is_key > 0;
-        }
+        /* the key's order is the listed one; a column listed twice counts once */
+        for (int j = 0; j < k->ncols; j++)
+            for (int c = 0; c < table->ncols; c++)
+                if (!table->cols[c].is_key && !strcmp(table->cols[c].name, k->cols[j]))
+                    table->cols[c].is_key = ++table->nkeys;
         return 0;
     }
     return 0;

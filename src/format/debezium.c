@@ -119,45 +119,38 @@ void pgcdc_debezium_topic(const char *prefix, const char *schema, const char *ta
     topic_part(out, table);
 }
 
-/* The index of the column at 1-based position `pos` of the event key, or -1.
- * Keys follow the primary key's (or message.key.columns') order, which need
- * not be the table's column order. */
-static int key_column(const pgcdc_table *t, int pos)
-{
-    for (int i = 0; i < t->ncols; i++)
-        if (t->cols[i].is_key == pos)
-            return i;
-    return -1;
-}
-
 /*
- * Appends a column's field schema with its "default", which JsonConverter
- * writes right before "field": the schema is written to a scratch buffer and
- * the default spliced in before its last ,"field": (nested schemas come
- * before it; a field name's quotes are escaped, so it cannot fake one).
+ * Fills t->key_cols: keys follow the primary key's (or message.key.columns')
+ * order, which need not be the table's column order (is_key is the 1-based
+ * position). -1 with errstr when out of memory or when the positions are not
+ * 1..nkeys (the catalog and the filter never give such).
  */
-static void field_schema(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_column *c, int optional)
+static int prepare_key_cols(pgcdc_table *t, char *errstr, size_t errstr_size)
 {
-    if (!c->default_json) {
-        pgcdc_coltype_schema(out, &c->type, &enc->cfg->types, c->name, optional);
-        return;
+    free(t->key_cols);
+    t->key_cols = NULL;
+    if (t->nkeys == 0)
+        return 0;
+    t->key_cols = malloc(sizeof(*t->key_cols) * (size_t)t->nkeys);
+    if (!t->key_cols) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
     }
-    static const char field_key[] = ",\"field\":";
-    pgcdc_buf tmp = PGCDC_BUF_INIT;
-    pgcdc_coltype_schema(&tmp, &c->type, &enc->cfg->types, c->name, optional);
-    size_t at = tmp.len;
-    for (size_t i = tmp.len; i-- > 0;) {
-        if (i + sizeof(field_key) - 1 <= tmp.len &&
-            !memcmp(tmp.data + i, field_key, sizeof(field_key) - 1)) {
-            at = i;
-            break;
+    for (int k = 0; k < t->nkeys; k++)
+        t->key_cols[k] = -1;
+    for (int i = 0; i < t->ncols; i++) {
+        int pos = t->cols[i].is_key;
+        if (pos > 0 && pos <= t->nkeys)
+            t->key_cols[pos - 1] = i;
+    }
+    for (int k = 0; k < t->nkeys; k++) {
+        if (t->key_cols[k] < 0) {
+            snprintf(errstr, errstr_size, "%s.%s: no column at position %d of the key", t->schema,
+                     t->name, k + 1);
+            return -1;
         }
     }
-    pgcdc_buf_append(out, tmp.data, at);
-    PGCDC_BUF_LIT(out, ",\"default\":");
-    pgcdc_buf_append(out, c->default_json, c->default_json_len);
-    pgcdc_buf_append(out, tmp.data + at, tmp.len - at);
-    pgcdc_buf_free(&tmp);
+    return 0;
 }
 
 static void struct_fields(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_table *t, int keys)
@@ -165,15 +158,16 @@ static void struct_fields(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_table
     int first = 1;
     int n = keys ? t->nkeys : t->ncols;
     for (int k = 0; k < n; k++) {
-        int i = keys ? key_column(t, k + 1) : k;
-        if (i < 0 || (!keys && !t->cols[i].included))
+        int i = keys ? t->key_cols[k] : k;
+        if (!keys && !t->cols[i].included)
             continue;
         const pgcdc_column *c = &t->cols[i];
         if (!first)
             pgcdc_buf_putc(out, ',');
         first = 0;
         /* message.key.columns may name nullable columns: Debezium keeps them optional */
-        field_schema(enc, out, c, c->optional);
+        pgcdc_coltype_schema_default(out, &c->type, &enc->cfg->types, c->name, c->optional,
+                                     c->default_json, c->default_json_len);
     }
 }
 
@@ -216,8 +210,6 @@ void pgcdc_debezium_route(pgcdc_debezium *enc, pgcdc_buf *topic)
 int pgcdc_debezium_table_prepare(pgcdc_debezium *enc, pgcdc_table *t, char *errstr,
                                  size_t errstr_size)
 {
-    (void)errstr;
-    (void)errstr_size;
     pgcdc_buf topic = PGCDC_BUF_INIT;
     pgcdc_debezium_topic(enc->cfg->topic_prefix, t->schema, t->name, &topic);
     free(t->topic);
@@ -234,6 +226,8 @@ int pgcdc_debezium_table_prepare(pgcdc_debezium *enc, pgcdc_table *t, char *errs
         c->json_name_len = n.len;
     }
     prepare_null_values(enc, t);
+    if (prepare_key_cols(t, errstr, errstr_size) != 0)
+        return -1;
 
     pgcdc_buf_reset(&t->key_head);
     if (enc->cfg->key_schemas) {
@@ -358,8 +352,8 @@ static int write_row(pgcdc_debezium *enc, pgcdc_buf *out, const pgcdc_table *t,
     int first = 1;
     int n = keys_only ? t->nkeys : t->ncols;
     for (int k = 0; k < n; k++) {
-        int i = keys_only ? key_column(t, k + 1) : k;
-        if (i < 0 || (!keys_only && !t->cols[i].included))
+        int i = keys_only ? t->key_cols[k] : k;
+        if (!keys_only && !t->cols[i].included)
             continue;
         const pgcdc_column *c = &t->cols[i];
         if (!first)

@@ -647,7 +647,18 @@ static void schema_open(pgcdc_buf *b, const pgcdc_coltype *ct, const pgcdc_type_
 void pgcdc_coltype_schema(pgcdc_buf *buf, const pgcdc_coltype *ct, const pgcdc_type_opts *opts,
                           const char *field, int optional)
 {
+    pgcdc_coltype_schema_default(buf, ct, opts, field, optional, NULL, 0);
+}
+
+void pgcdc_coltype_schema_default(pgcdc_buf *buf, const pgcdc_coltype *ct,
+                                  const pgcdc_type_opts *opts, const char *field, int optional,
+                                  const char *default_json, size_t default_len)
+{
     schema_open(buf, ct, opts, optional);
+    if (default_json) {
+        PGCDC_BUF_LIT(buf, ",\"default\":");
+        pgcdc_buf_append(buf, default_json, default_len);
+    }
     PGCDC_BUF_LIT(buf, ",\"field\":");
     pgcdc_json_cstr(buf, field ? field : "");
     pgcdc_buf_putc(buf, '}');

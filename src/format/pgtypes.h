@@ -139,6 +139,12 @@ void pgcdc_coltype_clear(pgcdc_coltype *ct);
 void pgcdc_coltype_schema(pgcdc_buf *buf, const pgcdc_coltype *ct, const pgcdc_type_opts *opts,
                           const char *field, int optional);
 
+/* The same with the field's "default" (a JSON value of default_len bytes; none
+ * when NULL), where JsonConverter puts it: after "parameters", before "field". */
+void pgcdc_coltype_schema_default(pgcdc_buf *buf, const pgcdc_coltype *ct,
+                                  const pgcdc_type_opts *opts, const char *field, int optional,
+                                  const char *default_json, size_t default_len);
+
 /*
  * Appends the JSON value for one non-NULL column in pgoutput text format.
  * Returns 0, or -1 with errstr naming the type and the offending text when
