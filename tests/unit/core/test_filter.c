@@ -96,6 +96,27 @@ static void test_key_columns(void)
     }
     pgcdc_filter_free(f);
     pgcdc_config_free(&cfg);
+    /* a column listed twice is one key column */
+    f = make(&cfg, "message.key.columns", "public.t:b,a,b", NULL, NULL, NULL, NULL);
+    CHECK(f != NULL);
+    if (f) {
+        char n_a[] = "a", n_b[] = "b", sch[] = "public", tbl[] = "t";
+        pgcdc_column cols[2];
+        memset(cols, 0, sizeof(cols));
+        cols[0].name = n_a;
+        cols[1].name = n_b;
+        pgcdc_table t;
+        memset(&t, 0, sizeof(t));
+        t.schema = sch;
+        t.name = tbl;
+        t.cols = cols;
+        t.ncols = 2;
+        CHECK_INT(pgcdc_filter_key_columns(f, &t, err, sizeof(err)), 0);
+        CHECK_INT(t.nkeys, 2);
+        CHECK(cols[1].is_key == 1 && cols[0].is_key == 2);
+    }
+    pgcdc_filter_free(f);
+    pgcdc_config_free(&cfg);
     pgcdc_config_init(&cfg);
     CHECK_INT(pgcdc_config_set(&cfg, "message.key.columns", "public.t", err, sizeof(err)), -1);
     CHECK(strstr(err, "not <schema.table regex>:<column>") != NULL);
