@@ -50,7 +50,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -61,7 +60,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from replication import (BENCH_SETTINGS, REPO_ROOT, ROW_SELECT, TABLE_DDL, PgCluster,  # noqa: E402
                          generate, log, lsn_int, mib_rss_cells, peak_rss_kb, pgcdc_version,
-                         write_pgcdc_config)
+                         stop_process, wait_confirmed, write_pgcdc_config)
 
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "rig"))
 from kafkarig import KAFKA_SCRIPT_JVM_OPTS, TEST_JVM_OPTS, KafkaBroker, resolve_jars  # noqa: E402
@@ -173,34 +172,6 @@ def pgcdc_config(path, pg, slot, prefix, bootstrap, schemas, extra=()):
     write_pgcdc_config(path, pg, slot, "bench_pub", schemas, prefix=prefix,
                        sink=("sink.type: kafka", f"bootstrap.servers: {bootstrap}",
                              "topic.creation.enable: false", *extra))
-
-
-def stop_process(proc: subprocess.Popen) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return proc.returncode
-
-
-def wait_confirmed(pg, slot, end, proc, timeout, on_tick=None):
-    """Polls until the slot confirmed `end`; returns the monotonic time it did."""
-    t0 = time.monotonic()
-    while True:
-        confirmed = pg.scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
-                              "WHERE slot_name = %s", (slot,))
-        if confirmed and lsn_int(confirmed) >= end:
-            return time.monotonic()
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"pgcdc exited with {proc.returncode}")
-        if time.monotonic() - t0 > timeout:
-            raise RuntimeError(f"slot {slot} not drained after {timeout}s")
-        if on_tick:
-            on_tick()
-        time.sleep(0.05)
 
 
 # --------------------------------------------------------------- throughput

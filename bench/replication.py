@@ -155,6 +155,34 @@ def peak_rss_kb(pid):
     return None
 
 
+def stop_process(proc: subprocess.Popen) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+def wait_confirmed(pg, slot, end, proc, timeout, on_tick=None):
+    """Polls until the slot confirmed `end`; returns the monotonic time it did."""
+    t0 = time.monotonic()
+    while True:
+        confirmed = pg.scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+                              "WHERE slot_name = %s", (slot,))
+        if confirmed and lsn_int(confirmed) >= end:
+            return time.monotonic()
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"pgcdc exited with {proc.returncode}")
+        if time.monotonic() - t0 > timeout:
+            raise RuntimeError(f"slot {slot} not drained after {timeout}s")
+        if on_tick:
+            on_tick()
+        time.sleep(0.05)
+
+
 def run_pgcdc(binary, pg, slot, publication, rows, end_lsn, workdir, timeout, schemas,
               streaming=True):
     """Runs pgcdc until the slot has confirmed end_lsn: for pgcdc that means every
@@ -173,28 +201,14 @@ def run_pgcdc(binary, pg, slot, publication, rows, end_lsn, workdir, timeout, sc
     t0 = time.monotonic()
     proc = subprocess.Popen([binary, "run", "--config", cfg, "--data-dir", data],
                             stdout=subprocess.DEVNULL, stderr=errlog, stdin=subprocess.DEVNULL)
-    dt, rss = None, None
     try:
-        while True:
-            confirmed = pg.scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
-                                  "WHERE slot_name = %s", (slot,))
-            if confirmed and lsn_int(confirmed) >= end:
-                dt = time.monotonic() - t0
-                rss = peak_rss_kb(proc.pid)
-                break
-            if proc.poll() is not None:
-                raise RuntimeError(f"pgcdc exited with {proc.returncode}; see {errlog.name}")
-            if time.monotonic() - t0 > timeout:
-                raise RuntimeError(f"pgcdc: slot not drained after {timeout}s")
-            time.sleep(0.05)
+        try:
+            dt = wait_confirmed(pg, slot, end, proc, timeout) - t0
+        except RuntimeError as e:
+            raise RuntimeError(f"{e}; see {errlog.name}") from None
+        rss = peak_rss_kb(proc.pid)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
         errlog.close()
     lines = 0
     with open(topic, "rb") as f:
