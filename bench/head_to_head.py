@@ -79,9 +79,9 @@ from kafka import (LATENCY_SETTINGS, TS_US, CpuWatch, background_load, bench_bro
                    read_latencies, recycle_wal, run_parts, run_pgcdc_kafka,
                    start_consumer_and_wait, steady_load, stop_process, wait_confirmed,
                    walsender_pid, warm_up_broker, write_results)
-from replication import (BENCH_SETTINGS, REPO_ROOT, TABLE_DDL, PgCluster, generate,  # noqa: E402
-                         log, lsn_int, mib_rss_cells, peak_rss_kb, pgcdc_version, run_pgcdc,
-                         run_recvlogical, write_pgcdc_config)
+from replication import (BENCH_SETTINGS, REPO_ROOT, TABLE_DDL, PgCluster,  # noqa: E402
+                         log, lsn_int, mib_rss_cells, peak_rss_kb, pgcdc_version, prepare_wal,
+                         run_pgcdc, run_recvlogical, write_pgcdc_config)
 
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "rig"))
 from debeziumrig import DebeziumOracle, compile_oracle, debezium_version  # noqa: E402
@@ -248,17 +248,9 @@ def scenario(name, args, binary, kb):
     extra = {i: {} for i in range(len(cons))}
     warmups = args.warmup_runs if (binary and kb and not args.warmed_up) else 0
     with PgCluster(settings=BENCH_SETTINGS) as pg:
-        pg.execute(TABLE_DDL)
-        pg.execute("CREATE PUBLICATION bench_pub FOR TABLE fabric.user_data")
         slots = [f"{c[4]}_{rep}" for rep in range(args.repeat) for c in cons]
         slots += [f"s_warmup_{w}" for w in range(warmups)]
-        for s in slots:
-            pg.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", (s,))
-        start_lsn = pg.wal_lsn()
-        gen = generate(pg, name, args.rows, args.batch)
-        end_lsn = pg.wal_lsn()
-        wal = lsn_int(end_lsn) - lsn_int(start_lsn)
-        log(f"generated {args.rows:,} rows in {gen:.1f}s, {wal / 2**20:.0f} MiB of WAL")
+        end_lsn, gen, wal = prepare_wal(pg, slots, name, args.rows, args.batch)
         args.warmed_up += warm_up_broker(binary, pg, kb, args, end_lsn, warmups,
                                          os.path.join(args.workdir, "h2h-warmup"))
         for rep in range(args.repeat):

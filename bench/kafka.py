@@ -59,7 +59,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from replication import (BENCH_SETTINGS, REPO_ROOT, ROW_SELECT, TABLE_DDL, PgCluster,  # noqa: E402
-                         generate, log, lsn_int, mib_rss_cells, peak_rss_kb, pgcdc_version,
+                         log, lsn_int, mib_rss_cells, peak_rss_kb, pgcdc_version, prepare_wal,
                          stop_process, wait_confirmed, write_pgcdc_config)
 
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "rig"))
@@ -274,20 +274,9 @@ def throughput(args, binary, kb):
     samples = {i: [] for i in range(len(consumers))}
     extra = {i: {"cpu": []} for i in range(len(consumers))}
     with PgCluster(settings=BENCH_SETTINGS) as pg:
-        pg.execute(TABLE_DDL)
-        pg.execute("CREATE PUBLICATION bench_pub FOR TABLE fabric.user_data")
-        for rep in range(args.repeat):
-            for c in consumers:
-                pg.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')",
-                           (f"{c[4]}_{rep}",))
-        for w in range(args.warmup_runs if binary else 0):
-            pg.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')",
-                       (f"s_warmup_{w}",))
-        start_lsn = pg.wal_lsn()
-        gen = generate(pg, "a", args.rows, args.batch)
-        end_lsn = pg.wal_lsn()
-        wal = lsn_int(end_lsn) - lsn_int(start_lsn)
-        log(f"generated {args.rows:,} rows in {gen:.1f}s, {wal / 2**20:.0f} MiB of WAL")
+        slots = [f"{c[4]}_{rep}" for rep in range(args.repeat) for c in consumers]
+        slots += [f"s_warmup_{w}" for w in range(args.warmup_runs if binary else 0)]
+        end_lsn, gen, wal = prepare_wal(pg, slots, "a", args.rows, args.batch)
         args.warmup_times += warm_up_broker(binary, pg, kb, args, end_lsn,
                                             args.warmup_runs if binary else 0,
                                             os.path.join(args.workdir, "kafka-warmup"),

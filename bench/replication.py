@@ -228,6 +228,23 @@ def pgcdc_version(binary):
         return "unknown"
 
 
+def prepare_wal(pg, slots, scenario_name, rows, batch):
+    """Creates the bench table, its publication and `slots` (before the WAL
+    exists, so every slot must decode all of it), then generates the WAL of
+    the scenario; returns (end LSN, seconds generating, WAL bytes)."""
+    pg.execute(TABLE_DDL)
+    pg.execute("CREATE PUBLICATION bench_pub FOR TABLE fabric.user_data")
+    for s in slots:
+        pg.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", (s,))
+    start_lsn = pg.wal_lsn()
+    gen = generate(pg, scenario_name, rows, batch)
+    end_lsn = pg.wal_lsn()
+    wal = lsn_int(end_lsn) - lsn_int(start_lsn)
+    log(f"generated {rows:,} rows in {gen:.1f}s, {wal / 2**20:.0f} MiB of WAL "
+        f"({start_lsn} .. {end_lsn})")
+    return end_lsn, gen, wal
+
+
 def scenario(name, args, binary):
     """Pre-generates the scenario's WAL once, then lets every consumer drain it
     args.repeat times, each time on its own slot (all created before the WAL
@@ -253,19 +270,8 @@ def scenario(name, args, binary):
     samples = {i: [] for i in range(len(consumers))}
     extra = {i: {} for i in range(len(consumers))}
     with PgCluster(settings=BENCH_SETTINGS) as pg:
-        pg.execute(TABLE_DDL)
-        pg.execute("CREATE PUBLICATION bench_pub FOR TABLE fabric.user_data")
-        for rep in range(args.repeat):
-            for c in consumers:
-                # before the WAL exists, so every slot must decode all of it
-                pg.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')",
-                           (f"{c[4]}_{rep}",))
-        start_lsn = pg.wal_lsn()
-        gen = generate(pg, name, args.rows, args.batch)
-        end_lsn = pg.wal_lsn()
-        wal = lsn_int(end_lsn) - lsn_int(start_lsn)
-        log(f"generated {args.rows:,} rows in {gen:.1f}s, {wal / 2**20:.0f} MiB of WAL "
-            f"({start_lsn} .. {end_lsn})")
+        slots = [f"{c[4]}_{rep}" for rep in range(args.repeat) for c in consumers]
+        end_lsn, gen, wal = prepare_wal(pg, slots, name, args.rows, args.batch)
         for rep in range(args.repeat):
             for i, (label, opts, kind, params, prefix) in enumerate(consumers):
                 slot = f"{prefix}_{rep}"
