@@ -494,7 +494,7 @@ static int flush_page(pgcdc_pq_writer *w, pq_col *c)
         p[3] = (unsigned char)(n >> 24);
     }
     int encoding = PQ_ENC_PLAIN;
-    if (c->dict_on) {
+    if (c->dict_on && c->nidx) { /* (an all-null page has no values to encode) */
         int bw = pgcdc_pq_bit_width(c->ndict ? c->ndict - 1 : 0);
         if (bw == 0)
             bw = 1;
@@ -503,7 +503,8 @@ static int flush_page(pgcdc_pq_writer *w, pq_col *c)
         encoding = PQ_ENC_RLE_DICTIONARY;
         c->dict_pages++;
     } else {
-        pgcdc_buf_append(b, c->vals.data, c->vals.len);
+        if (c->vals.len) /* all-null pages have none */
+            pgcdc_buf_append(b, c->vals.data, c->vals.len);
         c->plain_pages++;
     }
     int64_t n = emit_page(w, &c->chunk, PQ_PAGE_DATA, (int32_t)nvalues, encoding);
@@ -1183,7 +1184,8 @@ int pgcdc_pq_writer_finish(pgcdc_pq_writer *w, char *errstr, size_t es)
         schema_leaf(&t, &w->cols[i].def);
     pgcdc_thrift_i64(&t, 3, w->rows);
     pgcdc_thrift_list_begin(&t, 4, PGCDC_THRIFT_STRUCT, w->nrgs);
-    pgcdc_buf_append(&f, w->rgs.data, w->rgs.len);
+    if (w->rgs.len)
+        pgcdc_buf_append(&f, w->rgs.data, w->rgs.len);
     if (w->opts.nkv) {
         pgcdc_thrift_list_begin(&t, 5, PGCDC_THRIFT_STRUCT, w->opts.nkv);
         for (size_t i = 0; i < w->opts.nkv; i++) {
