@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh - installs everything pgcdc's build, tests, demo and benchmark
 # need on Debian 12, idempotently: Debian packages that are missing, then a
-# Python virtualenv at .venv with pytest, psycopg2 and confluent-kafka.
+# Python virtualenv at .venv with pytest, psycopg2, confluent-kafka, pyarrow and
+# duckdb.
 # (The Kafka broker's jars for the test rig are not fetched here: the first
 # Kafka test resolves them with mvn, see tests/rig/kafkarig.py.)
 #
@@ -15,12 +16,13 @@ VENV="${PGCDC_VENV:-$REPO_ROOT/.venv}"
 DEB_PACKAGES=(
     build-essential cmake pkg-config
     libpq-dev libjansson-dev libyaml-dev librdkafka-dev
+    libzstd-dev libsnappy-dev
     postgresql-15 postgresql-client-15
     clang clang-format libclang-rt-14-dev
     python3-venv
     default-jre-headless default-jdk-headless maven
 )
-PY_PACKAGES=(pytest psycopg2-binary confluent-kafka)
+PY_PACKAGES=(pytest psycopg2-binary confluent-kafka pyarrow duckdb)
 
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 
@@ -73,7 +75,7 @@ install_debian_packages() {
 # True when the venv exists and can import everything the tests need.
 venv_ok() {
     [[ -x "$VENV/bin/python" ]] &&
-        "$VENV/bin/python" -c 'import pytest, psycopg2, confluent_kafka' >/dev/null 2>&1
+        "$VENV/bin/python" -c 'import pytest, psycopg2, confluent_kafka, pyarrow, duckdb' >/dev/null 2>&1
 }
 
 # Creates $VENV with the first interpreter that has a working venv+ensurepip.
@@ -113,7 +115,7 @@ install_python_packages() {
         "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
     fi
     venv_ok || {
-        log "venv still cannot import pytest/psycopg2/confluent_kafka"
+        log "venv still cannot import pytest/psycopg2/confluent_kafka/pyarrow/duckdb"
         return 1
     }
     log "Python venv: $VENV ready"

@@ -2,7 +2,9 @@
  * pgtypes_internal.h - helpers shared by the pgtypes*.c translation units.
  *
  * Not part of the public API: only pgtypes.c, pgtypes_numeric.c,
- * pgtypes_time.c, pgtypes_array.c and pgtypes_geo.c include this header.
+ * pgtypes_time.c, pgtypes_array.c and pgtypes_geo.c include this header,
+ * and the Parquet value conversion (format/parquet/parquet_pg.c) for the
+ * text parsers.
  *
  * Scratch memory convention: converters never allocate. When a converter
  * needs temporary room proportional to the input (decoded bytea, big-integer
@@ -67,6 +69,14 @@ int pgcdc_pgt_timestamptz(pgcdc_buf *buf, const pgcdc_coltype *ct, const pgcdc_t
                           const char *text, size_t len, char *errstr, size_t errstr_size);
 int pgcdc_pgt_interval(pgcdc_buf *buf, const pgcdc_coltype *ct, const pgcdc_type_opts *opts,
                        const char *text, size_t len, char *errstr, size_t errstr_size);
+
+/* Text parsers shared with other output formats (pgtypes_time.c). Each
+ * returns 0 or -1 (malformed or out of range). 'infinity' / '-infinity'
+ * give INT32_MAX / INT32_MIN days and INT64_MAX / INT64_MIN microseconds,
+ * PostgreSQL's own internal values for them. */
+int pgcdc_pgt_parse_date(const char *text, size_t len, int32_t *days);
+int pgcdc_pgt_parse_time_us(const char *text, size_t len, int64_t *us);
+int pgcdc_pgt_parse_timestamp_us(const char *text, size_t len, int with_tz, int64_t *us);
 
 /* Arrays (pgtypes_array.c). */
 int pgcdc_pgt_array(pgcdc_buf *buf, const pgcdc_coltype *ct, const pgcdc_type_opts *opts,

@@ -429,6 +429,46 @@ int pgcdc_pgt_timestamptz(pgcdc_buf *buf, const pgcdc_coltype *ct, const pgcdc_t
     return 0;
 }
 
+int pgcdc_pgt_parse_date(const char *t, size_t n, int32_t *days)
+{
+    if (eq(t, n, "infinity") || eq(t, n, "-infinity")) {
+        *days = t[0] == '-' ? INT32_MIN : INT32_MAX;
+        return 0;
+    }
+    size_t len = n, i = 0;
+    int bc = strip_bc(t, &len);
+    int64_t d;
+    if (rd_date(t, len, &i, bc, &d) || i != len || d <= INT32_MIN || d >= INT32_MAX)
+        return -1;
+    *days = (int32_t)d;
+    return 0;
+}
+
+int pgcdc_pgt_parse_time_us(const char *t, size_t n, int64_t *us)
+{
+    size_t i = 0;
+    int64_t sod, nanos;
+    if (rd_tod(t, n, &i, 6, 1, &sod, &nanos) || i != n)
+        return -1;
+    *us = sod * 1000000 + nanos / 1000;
+    return 0;
+}
+
+int pgcdc_pgt_parse_timestamp_us(const char *t, size_t n, int with_tz, int64_t *us)
+{
+    if (eq(t, n, "infinity") || eq(t, n, "-infinity")) {
+        *us = t[0] == '-' ? INT64_MIN : INT64_MAX;
+        return 0;
+    }
+    int64_t esec, nanos, v;
+    if (parse_ts(t, n, with_tz, &esec, &nanos) != 0 ||
+        __builtin_mul_overflow(esec, INT64_C(1000000), &v) ||
+        __builtin_add_overflow(v, nanos / 1000, &v) || v == INT64_MIN || v == INT64_MAX)
+        return -1;
+    *us = v;
+    return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* interval                                                                  */
 /* ------------------------------------------------------------------------ */
