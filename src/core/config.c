@@ -408,6 +408,7 @@ cleanup:
 #define G_KAFKA "Kafka sink"
 #define G_KSRC "Kafka source"
 #define G_SINK "Sinks"
+#define G_LAKE "Lake sink"
 #define G_PROC "Process"
 
 #define REGEX_DOC_TAIL                                                                             \
@@ -652,6 +653,26 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "pgcdc: fsync sink files before the slot position is confirmed to the server, so no "
      "acknowledged change is lost on a crash.",
      NULL, G_SINK, 0, 0, NULL},
+
+    /* Lake sink */
+    {"lake.root", PGCDC_CFG_STRING, NULL, NULL, OFF(lake_root),
+     "pgcdc: where `sink.type: lake` keeps its Delta Lake tables: a local directory. Each "
+     "captured table's change log is the table `<lake.root>/bronze/<topic>`. Required with "
+     "the lake sink.",
+     NULL, G_LAKE, 0, 0, NULL},
+    {"lake.flush.bytes", PGCDC_CFG_LONG, "67108864", NULL, OFF(lake_flush_bytes),
+     "pgcdc: a table's Parquet file is closed and committed once this many bytes of it are "
+     "written (the changes in it are acknowledged to the slot then).",
+     NULL, G_LAKE, 1024, LLONG_MAX, NULL},
+    {"lake.flush.interval.ms", PGCDC_CFG_LONG, "30000", NULL, OFF(lake_flush_interval_ms),
+     "pgcdc: at the latest this long after a change was received it is committed to its Delta "
+     "table (smaller: fresher tables and less WAL kept on the server, but more small files).",
+     NULL, G_LAKE, 10, LLONG_MAX, NULL},
+    {"lake.parquet.compression", PGCDC_CFG_ENUM, "snappy", "snappy|zstd|none",
+     OFF(lake_compression),
+     "pgcdc: compression of the lake sink's Parquet files: `snappy` (what Spark writes by "
+     "default), `zstd` (smaller files, a little more CPU) or `none`.",
+     NULL, G_LAKE, 0, 0, NULL},
 
     {"transforms", PGCDC_CFG_LIST, NULL, NULL, OFF(transforms),
      "Kafka Connect transforms, by name; each is configured with `transforms.<name>.type`, "
@@ -1383,6 +1404,13 @@ int pgcdc_config_validate(pgcdc_config *cfg, char *errstr, size_t errstr_size)
     char detail[384];
     int rc = 0;
 
+    if (pgcdc_config_has_sink(cfg, "lake") && (!cfg->lake_root || is_blank(cfg->lake_root))) {
+        errf(errstr, errstr_size,
+             "config: sink.type lake needs lake.root (the directory that holds the Delta "
+             "tables)");
+        rc = -1;
+        goto cleanup;
+    }
     if (cfg->source_type == PGCDC_SOURCE_KAFKA) {
         /* the database.* and event keys do not matter: nothing is read from PostgreSQL */
         if (!cfg->ksrc_topics || is_blank(cfg->ksrc_topics)) {

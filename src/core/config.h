@@ -131,6 +131,11 @@ typedef struct pgcdc_config {
     /* sinks */
     char *sink_types; /* comma-separated: file, stdout */
     int file_fsync;   /* sink.file.fsync */
+    /* lake sink */
+    char *lake_root;                 /* lake.root: directory or s3://bucket/prefix */
+    long long lake_flush_bytes;      /* lake.flush.bytes */
+    long long lake_flush_interval_ms; /* lake.flush.interval.ms */
+    int lake_compression;            /* lake.parquet.compression: PGCDC_LAKE_CODEC_* */
 
     /* kafka sink */
     char *kafka_bootstrap;
@@ -162,6 +167,8 @@ typedef struct pgcdc_config {
     char *data_dir;
     char *log_level;
 } pgcdc_config;
+
+enum { PGCDC_LAKE_CODEC_SNAPPY, PGCDC_LAKE_CODEC_ZSTD, PGCDC_LAKE_CODEC_NONE };
 
 typedef enum {
     PGCDC_CFG_STRING,

@@ -109,6 +109,15 @@ void pgcdc_sink_ack(pgcdc_sink *sink, uint64_t seq)
     pthread_mutex_unlock(&pipe->lock);
 }
 
+int pgcdc_sink_stopping(pgcdc_sink *sink)
+{
+    pgcdc_pipeline *pipe = sink->pipe;
+    pthread_mutex_lock(&pipe->lock);
+    int stopping = pipe->stopping;
+    pthread_mutex_unlock(&pipe->lock);
+    return stopping;
+}
+
 const char *pgcdc_sink_name(const pgcdc_sink *sink)
 {
     return sink->name;

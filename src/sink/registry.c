@@ -10,11 +10,13 @@
 
 extern const pgcdc_sink_type pgcdc_sink_file;
 extern const pgcdc_sink_type pgcdc_sink_kafka;
+extern const pgcdc_sink_type pgcdc_sink_lake;
 extern const pgcdc_sink_type pgcdc_sink_stdout;
 
 static const pgcdc_sink_type *const sink_types[] = {
     &pgcdc_sink_file,
     &pgcdc_sink_kafka,
+    &pgcdc_sink_lake,
     &pgcdc_sink_stdout,
 };
 

@@ -51,6 +51,10 @@ const char *pgcdc_sink_type_names(void);
 /* Thread-safe: batches up to `seq` are durable at this sink. */
 void pgcdc_sink_ack(pgcdc_sink *sink, uint64_t seq);
 
+/* Thread-safe: the pipeline is shutting down. Sinks that hold data back
+ * (to build larger files) hand everything over when it is. */
+int pgcdc_sink_stopping(pgcdc_sink *sink);
+
 /* Name of the sink, for logs. */
 const char *pgcdc_sink_name(const pgcdc_sink *sink);
 

@@ -1,0 +1,847 @@
+/*
+ * lake_sink.c - the lake sink: each captured table's changes become an
+ * append-only Delta Lake table of Parquet files, the bronze change log.
+ *
+ * <lake.root>/bronze/<topic>/ holds one row per change: _op, _lsn (the
+ * change's LSN), _commit_lsn, _tx_id, _commit_ts, the row's columns (the new
+ * image; the old one for deletes), and _before_<column> with the old image
+ * of updates when the server sends it. Files are partitioned by
+ * _commit_date (UTC) and typed from the Kafka Connect schema every event
+ * carries.
+ *
+ * Durability: rows go into an open Parquet file per table, streamed to the
+ * store. When lake.flush.bytes of a file are written, lake.flush.interval.ms
+ * after the first change not yet committed, or at shutdown, every open file
+ * is finished and each table with new files gets one Delta commit; only
+ * then are the batches acknowledged. Each commit records the position of
+ * its last change in txn actions (appId "pgcdc" = commit LSN, "pgcdc.index"
+ * = the change's index in its transaction), so after a crash the changes
+ * the slot sends again are recognised and skipped: nothing is committed
+ * twice. Files written but never committed are deleted when the table is
+ * opened again.
+ */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "format/delta/delta_log.h"
+#include "format/parquet/parquet.h"
+#include "sink/lake/delta_table.h"
+#include "sink/lake/lake_schema.h"
+#include "sink/sink.h"
+
+#define APP_LSN "pgcdc"
+#define APP_INDEX "pgcdc.index"
+#define NMETA 5 /* _op _lsn _commit_lsn _tx_id _commit_ts */
+
+typedef struct staged_file {
+    char *rel; /* path in the table */
+    char date[11];
+    int64_t size, rows;
+} staged_file;
+
+typedef struct lake_table {
+    struct lake_sink *ls;
+    char *topic;
+    char *dir; /* bronze/<topic> */
+    pgcdc_delta_table dt;
+    json_t *row_schema; /* the Connect schema the columns came from */
+    pgcdc_lake_col *cols;
+    char *roles; /* per column: 'm' the sink's own, 'r' row image, 'b' before image */
+    int ncols;
+    int schema_changed; /* the next commit carries metaData */
+    /* the open file */
+    pgcdc_pq_writer *w;
+    pgcdc_lake_upload *up;
+    char *rel;
+    char date[11];
+    int64_t rows;
+    staged_file *staged;
+    size_t nstaged, staged_cap;
+    /* position of the last committed change, and of the last one written */
+    uint64_t done_commit, done_index;
+    uint64_t last_commit, last_index;
+    int dirty; /* rows or position not committed yet */
+} lake_table;
+
+typedef struct lake_sink {
+    pgcdc_sink *sink;
+    pgcdc_lake_store *store;
+    long long flush_bytes, interval_ms;
+    pgcdc_pq_codec codec;
+    lake_table **tables; /* pointers: open writers keep a table's address */
+    size_t ntables;
+    uint64_t written_seq, acked_seq;
+    int64_t first_dirty_ms; /* when the oldest uncommitted change arrived; 0: none */
+    uint64_t input_bytes;   /* event bytes taken since the last commit */
+    uint64_t queue_half;    /* half of max.queue.size.in.bytes: commit before the queue stalls */
+    int commit_due;         /* a file reached lake.flush.bytes */
+    unsigned long file_counter;
+    char **skipped_topics; /* topics without table rows, logged once */
+    size_t nskipped;
+} lake_sink;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------- tables ---------- */
+
+static int meta_cols(lake_table *t)
+{
+    static const struct {
+        const char *name;
+        pgcdc_lake_conv conv;
+        int nullable;
+    } meta[NMETA] = {{"_op", PGCDC_LAKE_STRING, 0},
+                     {"_lsn", PGCDC_LAKE_I64, 1},
+                     {"_commit_lsn", PGCDC_LAKE_I64, 1},
+                     {"_tx_id", PGCDC_LAKE_I64, 1},
+                     {"_commit_ts", PGCDC_LAKE_TS_MICROS, 1}};
+    for (int i = 0; i < NMETA; i++)
+        if (pgcdc_lake_col_add(&t->cols, &t->ncols, meta[i].name, meta[i].conv, meta[i].nullable) !=
+            0)
+            return -1;
+    /* _commit_ts is an instant */
+    t->cols[NMETA - 1].pq.utc = 1;
+    snprintf(t->cols[NMETA - 1].delta_type, sizeof(t->cols[NMETA - 1].delta_type), "timestamp");
+    return 0;
+}
+
+/* Removes data files of the table that no commit references: a crash
+ * between writing a file and committing it leaves them behind. */
+typedef struct orphan_ctx {
+    lake_sink *ls;
+    lake_table *t;
+    char **keys;
+    size_t n, cap;
+} orphan_ctx;
+
+static int orphan_cb(void *ctx, const char *key, int64_t size, int64_t mtime_ms)
+{
+    (void)size;
+    (void)mtime_ms;
+    orphan_ctx *o = ctx;
+    size_t dl = strlen(o->t->dir);
+    const char *rel = key + dl + 1;
+    if (!strncmp(rel, "_delta_log/", 11) || !strstr(rel, ".parquet"))
+        return 0;
+    if (pgcdc_delta_state_file(&o->t->dt.state, rel))
+        return 0;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 16;
+        char **n = realloc(o->keys, cap * sizeof(*n));
+        if (!n)
+            return -1;
+        o->keys = n;
+        o->cap = cap;
+    }
+    o->keys[o->n] = strdup(key);
+    return o->keys[o->n++] ? 0 : -1;
+}
+
+static int remove_orphans(lake_sink *ls, lake_table *t, char *errstr, size_t errstr_size)
+{
+    orphan_ctx o = {ls, t, NULL, 0, 0};
+    char prefix[4096];
+    snprintf(prefix, sizeof(prefix), "%s/", t->dir);
+    int rc = ls->store->type->list(ls->store, prefix, orphan_cb, &o, errstr, errstr_size);
+    for (size_t i = 0; i < o.n; i++) {
+        if (rc == 0) {
+            pgcdc_log_info("lake", "removing %s: written before a crash, never committed",
+                           o.keys[i]);
+            rc = ls->store->type->remove(ls->store, o.keys[i], errstr, errstr_size);
+        }
+        free(o.keys[i]);
+    }
+    free(o.keys);
+    return rc;
+}
+
+static void table_free(lake_table *t)
+{
+    if (!t)
+        return;
+    if (t->w)
+        pgcdc_pq_writer_free(t->w);
+    if (t->up)
+        t->ls->store->type->upload_abort(t->up);
+    for (size_t i = 0; i < t->nstaged; i++)
+        free(t->staged[i].rel);
+    free(t->staged);
+    free(t->rel);
+    pgcdc_lake_cols_free(t->cols, t->ncols);
+    free(t->roles);
+    json_decref(t->row_schema);
+    pgcdc_delta_table_close(&t->dt);
+    free(t->topic);
+    free(t->dir);
+    free(t);
+}
+
+static lake_table *table_get(lake_sink *ls, const char *topic, size_t topic_len, char *errstr,
+                             size_t errstr_size)
+{
+    for (size_t i = 0; i < ls->ntables; i++)
+        if (strlen(ls->tables[i]->topic) == topic_len &&
+            !memcmp(ls->tables[i]->topic, topic, topic_len))
+            return ls->tables[i];
+    lake_table **n = realloc(ls->tables, (ls->ntables + 1) * sizeof(*n));
+    lake_table *t = calloc(1, sizeof(*t));
+    if (n)
+        ls->tables = n;
+    if (!n || !t || !(t->topic = strndup(topic, topic_len)) || !(t->dir = malloc(topic_len + 8))) {
+        table_free(t);
+        snprintf(errstr, errstr_size, "lake: out of memory");
+        return NULL;
+    }
+    t->ls = ls;
+    snprintf(t->dir, topic_len + 8, "bronze/%s", t->topic);
+    char err[1024];
+    if (pgcdc_delta_table_open(&t->dt, ls->store, t->dir, err, sizeof(err)) != 0 ||
+        remove_orphans(ls, t, err, sizeof(err)) != 0) {
+        snprintf(errstr, errstr_size, "lake: %s", err);
+        table_free(t);
+        return NULL;
+    }
+    int64_t c = pgcdc_delta_state_txn(&t->dt.state, APP_LSN);
+    int64_t x = pgcdc_delta_state_txn(&t->dt.state, APP_INDEX);
+    t->done_commit = c > 0 ? (uint64_t)c : 0;
+    t->done_index = x > 0 ? (uint64_t)x : 0;
+    if (t->dt.state.version >= 0)
+        pgcdc_log_info("lake", "table %s/%s at version %" PRId64 ", %zu files", ls->store->root,
+                       t->dir, t->dt.state.version, t->dt.state.nfiles);
+    ls->tables[ls->ntables++] = t;
+    return t;
+}
+
+/* ---------- files ---------- */
+
+static int file_write_cb(void *ctx, const void *data, size_t len, char *errstr, size_t errstr_size)
+{
+    lake_table *t = ctx;
+    return t->ls->store->type->upload_write(t->up, data, len, errstr, errstr_size);
+}
+
+static const char *codec_ext(pgcdc_pq_codec c)
+{
+    return c == PGCDC_PQ_SNAPPY ? ".snappy" : c == PGCDC_PQ_ZSTD ? ".zstd" : "";
+}
+
+/* Opens the table's next file in partition `date`; the first change in it
+ * names it. */
+static int file_open(lake_sink *ls, lake_table *t, const char *date, uint64_t commit,
+                     uint64_t index, char *errstr, size_t errstr_size)
+{
+    char rel[256], key[4096];
+    snprintf(rel, sizeof(rel),
+             "_commit_date=%s/part-%016" PRIx64 "-%08" PRIx64 "-%" PRIx64 "-%lu%s.parquet", date,
+             commit, index, (uint64_t)wall_ms(), ++ls->file_counter, codec_ext(ls->codec));
+    snprintf(key, sizeof(key), "%s/%s", t->dir, rel);
+    pgcdc_pq_column *pq = malloc((size_t)t->ncols * sizeof(*pq));
+    if (!pq || !(t->rel = strdup(rel))) {
+        free(pq);
+        snprintf(errstr, errstr_size, "lake: out of memory");
+        return -1;
+    }
+    for (int i = 0; i < t->ncols; i++)
+        pq[i] = t->cols[i].pq;
+    pgcdc_pq_options opts;
+    pgcdc_pq_options_init(&opts);
+    opts.codec = ls->codec;
+    /* a file is committed at lake.flush.bytes: keep row groups within it */
+    if (opts.row_group_bytes > (size_t)ls->flush_bytes)
+        opts.row_group_bytes = (size_t)ls->flush_bytes;
+    int rc = ls->store->type->upload_begin(ls->store, key, &t->up, errstr, errstr_size);
+    if (rc == 0)
+        rc =
+            pgcdc_pq_writer_open(&t->w, pq, t->ncols, &opts, file_write_cb, t, errstr, errstr_size);
+    free(pq);
+    if (rc != 0) {
+        if (t->up)
+            ls->store->type->upload_abort(t->up);
+        t->up = NULL;
+        free(t->rel);
+        t->rel = NULL;
+        return -1;
+    }
+    snprintf(t->date, sizeof(t->date), "%s", date);
+    t->rows = 0;
+    return 0;
+}
+
+/* Finishes the open file (footer, durable upload) and queues it for the
+ * next commit. */
+static int file_stage(lake_sink *ls, lake_table *t, char *errstr, size_t errstr_size)
+{
+    if (!t->w)
+        return 0;
+    int rc = pgcdc_pq_writer_finish(t->w, errstr, errstr_size);
+    int64_t size = (int64_t)pgcdc_pq_writer_written(t->w);
+    pgcdc_pq_writer_free(t->w);
+    t->w = NULL;
+    pgcdc_lake_upload *up = t->up;
+    t->up = NULL;
+    if (rc != 0) {
+        ls->store->type->upload_abort(up);
+    } else {
+        rc = ls->store->type->upload_finish(up, errstr, errstr_size);
+    }
+    if (rc == 0 && t->nstaged == t->staged_cap) {
+        size_t cap = t->staged_cap ? t->staged_cap * 2 : 8;
+        staged_file *n = realloc(t->staged, cap * sizeof(*n));
+        if (!n) {
+            snprintf(errstr, errstr_size, "lake: out of memory");
+            rc = -1;
+        } else {
+            t->staged = n;
+            t->staged_cap = cap;
+        }
+    }
+    if (rc != 0) {
+        free(t->rel);
+        t->rel = NULL;
+        return -1;
+    }
+    staged_file *f = &t->staged[t->nstaged++];
+    f->rel = t->rel;
+    t->rel = NULL;
+    snprintf(f->date, sizeof(f->date), "%s", t->date);
+    f->size = size;
+    f->rows = t->rows;
+    return 0;
+}
+
+/* ---------- schema ---------- */
+
+static const json_t *row_schema_of(const json_t *schema)
+{
+    size_t i;
+    const json_t *f;
+    const json_t *before = NULL;
+    json_array_foreach(json_object_get(schema, "fields"), i, f)
+    {
+        const char *name = json_string_value(json_object_get(f, "field"));
+        if (name && !strcmp(name, "after"))
+            return f;
+        if (name && !strcmp(name, "before"))
+            before = f;
+    }
+    return before;
+}
+
+static int col_index(const lake_table *t, char role, const char *field)
+{
+    for (int i = 0; i < t->ncols; i++)
+        if (t->roles[i] == role && !strcmp(t->cols[i].field, field))
+            return i;
+    return -1;
+}
+
+static int set_roles(lake_table *t, int from, char role)
+{
+    char *r = realloc(t->roles, (size_t)t->ncols);
+    if (!r)
+        return -1;
+    t->roles = r;
+    memset(r + from, role, (size_t)(t->ncols - from));
+    return 0;
+}
+
+/* Adds the fields of `row` the table lacks (as row and before columns);
+ * a field whose type changed is an error. */
+static int merge_fields(lake_table *t, const json_t *row, char *errstr, size_t errstr_size)
+{
+    pgcdc_lake_col *nc = NULL;
+    int nn = 0;
+    if (pgcdc_lake_cols_from_connect(row, "", &nc, &nn, errstr, errstr_size) != 0) {
+        pgcdc_lake_cols_free(nc, nn);
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < nn && rc == 0; i++) {
+        int at = col_index(t, 'r', nc[i].field);
+        if (at >= 0) {
+            if (strcmp(t->cols[at].delta_type, nc[i].delta_type)) {
+                snprintf(errstr, errstr_size,
+                         "column %s changed its type from %s to %s, which a Delta table cannot "
+                         "follow: write the table to a new lake.root, or keep the old type",
+                         t->cols[at].name, t->cols[at].delta_type, nc[i].delta_type);
+                rc = -1;
+            }
+            continue;
+        }
+        /* the field as a one-field struct, once as the row's and once as
+         * the before image's column */
+        const json_t *fields = json_object_get(row, "fields");
+        json_t *one = json_pack("{s:[O]}", "fields", json_array_get(fields, (size_t)i));
+        static const struct {
+            const char *prefix;
+            char role;
+        } kinds[] = {{"", 'r'}, {"_before_", 'b'}};
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            int from = t->ncols;
+            if (!one ||
+                pgcdc_lake_cols_from_connect(one, kinds[k].prefix, &t->cols, &t->ncols, errstr,
+                                             errstr_size) != 0 ||
+                set_roles(t, from, kinds[k].role) != 0) {
+                if (!*errstr)
+                    snprintf(errstr, errstr_size, "out of memory");
+                rc = -1;
+            }
+        }
+        json_decref(one);
+    }
+    pgcdc_lake_cols_free(nc, nn);
+    return rc;
+}
+
+static void delta_schema(const lake_table *t, pgcdc_buf *out)
+{
+    pgcdc_delta_field *f = malloc((size_t)(t->ncols + 1) * sizeof(*f));
+    if (!f)
+        return;
+    for (int i = 0; i < t->ncols; i++)
+        f[i] = (pgcdc_delta_field){t->cols[i].name, t->cols[i].delta_type, t->cols[i].pq.nullable};
+    f[t->ncols] = (pgcdc_delta_field){"_commit_date", "date", 1};
+    pgcdc_delta_schema_string(out, f, (size_t)t->ncols + 1);
+    free(f);
+}
+
+/* Follows the event's row schema: the first one sets the columns (keeping
+ * those an existing Delta table already has), a changed one adds columns.
+ * The open file is finished first when the columns change. */
+static int table_schema(lake_sink *ls, lake_table *t, const json_t *row, char *errstr,
+                        size_t errstr_size)
+{
+    if (t->row_schema && json_equal(t->row_schema, row))
+        return 0;
+    if (!t->row_schema) {
+        if (meta_cols(t) != 0 || set_roles(t, 0, 'm') != 0) {
+            snprintf(errstr, errstr_size, "out of memory");
+            return -1;
+        }
+    } else if (file_stage(ls, t, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    int before = t->ncols;
+    errstr[0] = 0;
+    if (merge_fields(t, row, errstr, errstr_size) != 0)
+        return -1;
+    pgcdc_buf ours = PGCDC_BUF_INIT;
+    delta_schema(t, &ours);
+    pgcdc_buf_putc(&ours, 0);
+    if (t->dt.state.schema_string) {
+        /* an existing table: its columns must all still be there */
+        json_t *theirs = json_loads(t->dt.state.schema_string, 0, NULL);
+        json_t *mine = json_loads(ours.data, 0, NULL);
+        size_t i, j;
+        json_t *f, *g;
+        int found = 1;
+        const char *name = NULL, *type = NULL;
+        json_array_foreach(json_object_get(theirs, "fields"), i, f)
+        {
+            name = json_string_value(json_object_get(f, "name"));
+            type = json_string_value(json_object_get(f, "type"));
+            found = 0;
+            json_array_foreach(json_object_get(mine, "fields"), j, g)
+            {
+                if (name && !strcmp(name, json_string_value(json_object_get(g, "name"))))
+                    found = type && !strcmp(type, json_string_value(json_object_get(g, "type")))
+                                ? 1
+                                : -1;
+            }
+            if (found <= 0)
+                break;
+        }
+        if (found <= 0)
+            snprintf(errstr, errstr_size,
+                     "the Delta table %s/%s has column %s (%s), which the events of %s %s: "
+                     "write to a new lake.root, or restore the column",
+                     ls->store->root, t->dir, name ? name : "?", type ? type : "?", t->topic,
+                     found < 0 ? "give another type" : "no longer have");
+        json_decref(theirs);
+        json_decref(mine);
+        if (found <= 0) {
+            pgcdc_buf_free(&ours);
+            return -1;
+        }
+    }
+    t->schema_changed =
+        !t->dt.state.schema_string || strcmp(t->dt.state.schema_string, ours.data) != 0;
+    pgcdc_buf_free(&ours);
+    if (t->ncols != before && t->row_schema)
+        pgcdc_log_info("lake", "%s: %d new column(s) from the events' schema", t->dir,
+                       (t->ncols - before) / 2);
+    json_decref(t->row_schema);
+    t->row_schema = json_deep_copy(row);
+    return 0;
+}
+
+/* ---------- commits ---------- */
+
+static void new_uuid(char out[37])
+{
+    unsigned char b[16];
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(b, 1, sizeof(b), f) != sizeof(b)) {
+        uint64_t x = (uint64_t)wall_ms() ^ ((uint64_t)mono_ms() << 20);
+        for (int i = 0; i < 16; i++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+            b[i] = (unsigned char)(x >> 56);
+    }
+    if (f)
+        fclose(f);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+static int needs_ntz(const lake_table *t)
+{
+    for (int i = 0; i < t->ncols; i++)
+        if (!strcmp(t->cols[i].delta_type, "timestamp_ntz"))
+            return 1;
+    return 0;
+}
+
+static void build_commit(lake_sink *ls, lake_table *t, pgcdc_buf *c)
+{
+    int64_t now = wall_ms();
+    pgcdc_delta_put_commit_info(c, now, "WRITE", t->dt.state.version, !t->schema_changed);
+    if (t->schema_changed) {
+        int ntz = needs_ntz(t);
+        if (t->dt.state.version < 0 || (ntz && t->dt.state.min_reader_version < 3))
+            pgcdc_delta_put_protocol(c, ntz);
+        pgcdc_buf schema = PGCDC_BUF_INIT;
+        delta_schema(t, &schema);
+        pgcdc_buf_putc(&schema, 0);
+        char id[37];
+        if (t->dt.state.table_id)
+            snprintf(id, sizeof(id), "%s", t->dt.state.table_id);
+        else
+            new_uuid(id);
+        const char *parts[] = {"_commit_date"};
+        pgcdc_delta_metadata md = {id, NULL, schema.data, parts, 1, NULL, 0, now};
+        pgcdc_delta_put_metadata(c, &md);
+        pgcdc_buf_free(&schema);
+    }
+    for (size_t i = 0; i < t->nstaged; i++) {
+        staged_file *f = &t->staged[i];
+        pgcdc_delta_kv pv = {"_commit_date", f->date};
+        pgcdc_delta_file df = {f->rel, &pv, 1, f->size};
+        char stats[64];
+        snprintf(stats, sizeof(stats), "{\"numRecords\":%" PRId64 "}", f->rows);
+        pgcdc_delta_put_add(c, &df, now, 1, stats);
+    }
+    if (t->last_commit) {
+        pgcdc_delta_put_txn(c, APP_LSN, (int64_t)t->last_commit, now);
+        pgcdc_delta_put_txn(c, APP_INDEX, (int64_t)t->last_index, now);
+    }
+    (void)ls;
+}
+
+static int table_commit(lake_sink *ls, lake_table *t, char *errstr, size_t errstr_size)
+{
+    if (file_stage(ls, t, errstr, errstr_size) != 0)
+        return -1;
+    if (!t->dirty && !t->nstaged && !t->schema_changed)
+        return 0;
+    pgcdc_buf c = PGCDC_BUF_INIT;
+    char err[1024];
+    int rc = 1;
+    for (int attempt = 0; rc == 1 && attempt < 3; attempt++) {
+        if (attempt && pgcdc_delta_table_refresh(&t->dt, err, sizeof(err)) != 0) {
+            rc = -1;
+            break;
+        }
+        pgcdc_buf_reset(&c);
+        build_commit(ls, t, &c);
+        rc = pgcdc_delta_table_commit(&t->dt, c.data, c.len, err, sizeof(err));
+    }
+    pgcdc_buf_free(&c);
+    if (rc != 0) {
+        if (rc == 1)
+            snprintf(err, sizeof(err),
+                     "another writer keeps committing to it: pgcdc must be its only writer");
+        snprintf(errstr, errstr_size, "lake: commit to %s/%s failed: %s", ls->store->root, t->dir,
+                 err);
+        return -1;
+    }
+    for (size_t i = 0; i < t->nstaged; i++)
+        free(t->staged[i].rel);
+    t->nstaged = 0;
+    t->schema_changed = 0;
+    t->dirty = 0;
+    t->done_commit = t->last_commit;
+    t->done_index = t->last_index;
+    return 0;
+}
+
+/* Commits every table and acknowledges everything written. */
+static int commit_all(lake_sink *ls, char *errstr, size_t errstr_size)
+{
+    for (size_t i = 0; i < ls->ntables; i++)
+        if (table_commit(ls, ls->tables[i], errstr, errstr_size) != 0)
+            return -1;
+    ls->first_dirty_ms = 0;
+    ls->input_bytes = 0;
+    ls->commit_due = 0;
+    if (ls->written_seq > ls->acked_seq) {
+        ls->acked_seq = ls->written_seq;
+        pgcdc_sink_ack(ls->sink, ls->written_seq);
+    }
+    return 0;
+}
+
+static int maybe_commit(lake_sink *ls, char *errstr, size_t errstr_size)
+{
+    if (ls->written_seq <= ls->acked_seq)
+        return 0;
+    if (!ls->first_dirty_ms || ls->commit_due || ls->input_bytes >= ls->queue_half ||
+        mono_ms() - ls->first_dirty_ms >= ls->interval_ms || pgcdc_sink_stopping(ls->sink))
+        return commit_all(ls, errstr, errstr_size);
+    return 0;
+}
+
+/* ---------- records ---------- */
+
+static void date_of(int64_t us, char out[11])
+{
+    int64_t days = us >= 0 ? us / 86400000000LL : -((-us - 1) / 86400000000LL) - 1;
+    /* civil from days (Howard Hinnant's algorithm) */
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    unsigned doe = (unsigned)(days - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    if (y < 0 || y > 9999)
+        y = y < 0 ? 0 : 9999;
+    char tmp[40];
+    snprintf(tmp, sizeof(tmp), "%04d-%02u-%02u", (int)y, m % 13, d % 32);
+    memcpy(out, tmp, 10);
+    out[10] = 0;
+}
+
+static int skipped_before(lake_sink *ls, const pgcdc_record *r)
+{
+    for (size_t i = 0; i < ls->nskipped; i++)
+        if (strlen(ls->skipped_topics[i]) == r->topic_len &&
+            !memcmp(ls->skipped_topics[i], r->topic, r->topic_len))
+            return 1;
+    char **n = realloc(ls->skipped_topics, (ls->nskipped + 1) * sizeof(*n));
+    if (n) {
+        ls->skipped_topics = n;
+        if ((n[ls->nskipped] = strndup(r->topic, r->topic_len)))
+            ls->nskipped++;
+    }
+    return 0;
+}
+
+static int put_row(lake_table *t, const pgcdc_record *r, const json_t *payload, char *errstr,
+                   size_t errstr_size)
+{
+    const json_t *source = json_object_get(payload, "source");
+    const char *op = json_string_value(json_object_get(payload, "op"));
+    const json_t *after = json_object_get(payload, "after");
+    const json_t *before = json_object_get(payload, "before");
+    const json_t *image = op && op[0] == 'd' ? before : after;
+    const json_t *old = op && op[0] == 'u' ? before : NULL;
+    const json_t *ts = json_object_get(source, "ts_us");
+    json_t *meta[NMETA];
+    meta[0] = json_string(op ? op : "?");
+    meta[1] = json_incref(json_object_get(source, "lsn"));
+    meta[2] = r->pos.commit_lsn ? json_integer((json_int_t)r->pos.commit_lsn) : NULL;
+    meta[3] = json_incref(json_object_get(source, "txId"));
+    meta[4] = ts ? json_incref((json_t *)ts)
+                 : json_integer(json_integer_value(json_object_get(source, "ts_ms")) * 1000);
+    int rc = 0;
+    for (int i = 0; i < t->ncols && rc == 0; i++) {
+        const json_t *v = t->roles[i] == 'm'   ? meta[i]
+                          : t->roles[i] == 'r' ? json_object_get(image, t->cols[i].field)
+                                               : json_object_get(old, t->cols[i].field);
+        rc = pgcdc_lake_put(t->w, i, &t->cols[i], v, errstr, errstr_size);
+    }
+    for (int i = 0; i < NMETA; i++)
+        json_decref(meta[i]);
+    if (rc == 0)
+        rc = pgcdc_pq_writer_end_row(t->w, errstr, errstr_size);
+    return rc;
+}
+
+static int lake_record(lake_sink *ls, const pgcdc_record *r, char *errstr, size_t errstr_size)
+{
+    if (!r->value)
+        return 0; /* tombstones: the delete before it is the change */
+    json_error_t jerr;
+    json_t *root = json_loadb(r->value, r->value_len, 0, &jerr);
+    const json_t *schema = json_object_get(root, "schema");
+    const json_t *payload = json_object_get(root, "payload");
+    int rc = -1;
+    if (!json_is_object(root)) {
+        snprintf(errstr, errstr_size, "lake: a record of topic %.*s is not JSON: %s",
+                 (int)r->topic_len, r->topic, jerr.text);
+        goto out;
+    }
+    const json_t *row = schema ? row_schema_of(schema) : NULL;
+    if (!row) {
+        if (schema && !skipped_before(ls, r))
+            pgcdc_log_info("lake", "records of topic %.*s are not table changes: not written",
+                           (int)r->topic_len, r->topic);
+        if (schema) {
+            rc = 0;
+            goto out;
+        }
+        snprintf(errstr, errstr_size,
+                 "lake: records of topic %.*s carry no schema; the lake sink types its columns "
+                 "from it: set value.converter.schemas.enable: true",
+                 (int)r->topic_len, r->topic);
+        goto out;
+    }
+    lake_table *t = table_get(ls, r->topic, r->topic_len, errstr, errstr_size);
+    if (!t)
+        goto out;
+    if (r->pos.commit_lsn &&
+        (r->pos.commit_lsn < t->done_commit ||
+         (r->pos.commit_lsn == t->done_commit && r->pos.index <= t->done_index))) {
+        rc = 0; /* already in the table: sent again after a restart */
+        goto out;
+    }
+    char err[768];
+    err[0] = 0;
+    if (table_schema(ls, t, row, err, sizeof(err)) != 0) {
+        snprintf(errstr, errstr_size, "lake: %s: %s", t->dir, err);
+        goto out;
+    }
+    const json_t *source = json_object_get(payload, "source");
+    const json_t *ts = json_object_get(source, "ts_us");
+    int64_t us = ts ? (int64_t)json_integer_value(ts)
+                    : (int64_t)json_integer_value(json_object_get(source, "ts_ms")) * 1000;
+    char date[11];
+    date_of(us, date);
+    if (t->w && strcmp(t->date, date) && file_stage(ls, t, errstr, errstr_size) != 0)
+        goto out;
+    if (!t->w && file_open(ls, t, date, r->pos.commit_lsn, r->pos.index, errstr, errstr_size) != 0)
+        goto out;
+    if (put_row(t, r, payload, err, sizeof(err)) != 0) {
+        snprintf(errstr, errstr_size, "lake: %s: %s", t->dir, err);
+        goto out;
+    }
+    t->rows++;
+    t->dirty = 1;
+    if (r->pos.commit_lsn) {
+        t->last_commit = r->pos.commit_lsn;
+        t->last_index = r->pos.index;
+    }
+    if (!ls->first_dirty_ms)
+        ls->first_dirty_ms = mono_ms();
+    if (pgcdc_pq_writer_written(t->w) + pgcdc_pq_writer_buffered(t->w) >= (uint64_t)ls->flush_bytes)
+        ls->commit_due = 1;
+    rc = 0;
+out:
+    json_decref(root);
+    return rc;
+}
+
+/* ---------- the vtable ---------- */
+
+static void lake_close(pgcdc_sink *sink, void *state);
+
+static int lake_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, char *errstr,
+                     size_t errstr_size)
+{
+    lake_sink *ls = calloc(1, sizeof(*ls));
+    if (!ls) {
+        snprintf(errstr, errstr_size, "lake: out of memory");
+        return -1;
+    }
+    ls->sink = sink;
+    ls->flush_bytes = cfg->lake_flush_bytes;
+    ls->interval_ms = cfg->lake_flush_interval_ms;
+    ls->queue_half = (uint64_t)cfg->queue_max_bytes / 2;
+    ls->codec = cfg->lake_compression == PGCDC_LAKE_CODEC_ZSTD     ? PGCDC_PQ_ZSTD
+                : cfg->lake_compression == PGCDC_LAKE_CODEC_SNAPPY ? PGCDC_PQ_SNAPPY
+                                                                   : PGCDC_PQ_UNCOMPRESSED;
+    if (!cfg->lake_root || !strncmp(cfg->lake_root, "s3://", 5)) {
+        snprintf(errstr, errstr_size,
+                 "lake: lake.root must be a local directory (S3 roots are not supported yet)");
+        free(ls);
+        return -1;
+    }
+    ls->store = pgcdc_lake_store_local_open(cfg->lake_root, errstr, errstr_size);
+    if (!ls->store) {
+        free(ls);
+        return -1;
+    }
+    pgcdc_log_info("lake", "writing Delta tables under %s (commits every %lld ms or %lld bytes)",
+                   cfg->lake_root, cfg->lake_flush_interval_ms, cfg->lake_flush_bytes);
+    *state = ls;
+    return 0;
+}
+
+static int lake_write_batch(pgcdc_sink *sink, void *state, const pgcdc_batch *batch, char *errstr,
+                            size_t errstr_size)
+{
+    (void)sink;
+    lake_sink *ls = state;
+    size_t off = 0;
+    pgcdc_record r;
+    while (pgcdc_batch_next(batch, &off, &r))
+        if (lake_record(ls, &r, errstr, errstr_size) != 0)
+            return -1;
+    ls->input_bytes += batch->data.len;
+    ls->written_seq = batch->seq;
+    return 0;
+}
+
+static int lake_flush(pgcdc_sink *sink, void *state, char *errstr, size_t errstr_size)
+{
+    (void)sink;
+    return maybe_commit(state, errstr, errstr_size);
+}
+
+static void lake_close(pgcdc_sink *sink, void *state)
+{
+    (void)sink;
+    lake_sink *ls = state;
+    if (!ls)
+        return;
+    for (size_t i = 0; i < ls->ntables; i++)
+        table_free(ls->tables[i]);
+    free(ls->tables);
+    for (size_t i = 0; i < ls->nskipped; i++)
+        free(ls->skipped_topics[i]);
+    free(ls->skipped_topics);
+    if (ls->store)
+        ls->store->type->close(ls->store);
+    free(ls);
+}
+
+const pgcdc_sink_type pgcdc_sink_lake = {
+    .name = "lake",
+    .open = lake_open,
+    .write_batch = lake_write_batch,
+    .flush = lake_flush,
+    .poll = lake_flush,
+    .close = lake_close,
+};
