@@ -178,13 +178,14 @@ def _pom(version: str) -> str:
     return pom_xml("the runtime class path of a Kafka broker", "kafka-broker", version, deps)
 
 
-def manifest_complete(d: str, version: str) -> bool:
+def manifest_complete(d: str, version: str, key: str = "jars") -> bool:
     """Whether d holds a finished resolution of `version`: a .complete manifest
-    naming jars that are all there (see mvn_resolve). Raises OSError or
-    ValueError when there is no readable manifest."""
+    whose list `key` names files that are all there (see mvn_resolve; s3rig
+    lists its binary under "files"). Raises OSError or ValueError when there
+    is no readable manifest."""
     with open(os.path.join(d, COMPLETE_FILE)) as f:
         manifest = json.load(f)
-    jars = manifest.get("jars") or []
+    jars = manifest.get(key) or []
     return manifest.get("version") == version and bool(jars) and \
         all(os.path.isfile(os.path.join(d, j)) for j in jars)
 
@@ -294,18 +295,22 @@ def mvn_resolve(d: str, pom_xml: str, version: str, what: str, env_prefix: str,
 
 
 def _run_with_progress(argv: list[str], log_path: str, progress: Callable[[str], None],
-                       timeout: float) -> int:
-    """Runs argv with its output in log_path, reporting downloads every ~15 s."""
+                       timeout: float,
+                       counts: Callable[[str], bool] = lambda line: "Downloaded from" in line,
+                       status: str = "mvn still resolving, {n} files downloaded so far",
+                       env: dict | None = None) -> int:
+    """Runs argv with its output in log_path, reporting every ~15 s: status
+    formatted with n, the output lines so far for which counts() holds."""
     downloads = [0]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, text=True, errors="replace")
+                                stdin=subprocess.DEVNULL, text=True, errors="replace", env=env)
 
         def pump() -> None:
             assert proc.stdout is not None
             for line in proc.stdout:
                 log.write(line)
-                if "Downloaded from" in line:
+                if counts(line):
                     downloads[0] += 1
 
         t = threading.Thread(target=pump, daemon=True)
@@ -317,9 +322,10 @@ def _run_with_progress(argv: list[str], log_path: str, progress: Callable[[str],
                 proc.kill()
                 proc.wait()
                 t.join(5)
-                raise RigError(f"mvn still running after {timeout:.0f}s; its output: {log_path}")
+                raise RigError(f"{os.path.basename(argv[0])} still running after {timeout:.0f}s; "
+                               f"its output: {log_path}")
             if time.time() >= next_report:
-                progress(f"... mvn still resolving, {downloads[0]} files downloaded so far")
+                progress("... " + status.format(n=downloads[0]))
                 next_report = time.time() + 15
             time.sleep(0.2)
         t.join(10)
