@@ -138,6 +138,24 @@ def test_multipart_upload_20mb(tool, s3, tmp_path, unique_name):
     assert set(tool.listing()) == {"big.bin", "small.bin"}
 
 
+def test_virtual_host_style(s3_tool, make_s3, tmp_path):
+    """Bucket in the host name (AWS's default addressing): MinIO with
+    MINIO_DOMAIN=localhost serves http://vhost.localhost:<port>/<key>, and
+    libcurl resolves *.localhost to the loopback address."""
+    srv = make_s3(bucket="vhost", env={"MINIO_DOMAIN": "localhost"})
+    tool = Tool(s3_tool, srv, "s3://vhost/p")
+    opts = ["--endpoint", f"http://localhost:{srv.port}", "--virtual-host"]
+    data = os.urandom(6 << 20)
+    tool.ok("put", "a b.bin", _file(tmp_path, "f", data[:100]), opts=opts)
+    tool.ok("put-file", "big.bin", _file(tmp_path, "big", data), opts=opts + ["--part-size",
+                                                                               str(5 << 20)])
+    assert tool.ok("get", "a b.bin", "-", opts=opts) == data[:100]
+    assert tool.ok("get", "big.bin", "-", str(len(data)), opts=opts) == data
+    assert tool.listing(opts=opts) == {"a b.bin": 100, "big.bin": len(data)}
+    assert srv.list_objects("vhost/p/") == {"vhost/p/a b.bin": 100,
+                                        "vhost/p/big.bin": len(data)}
+
+
 def test_conditional_put(tool, tmp_path):
     """If-None-Match: * (MinIO honours it): a create never replaces an object."""
     first = _file(tmp_path, "first", b"first")

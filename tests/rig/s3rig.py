@@ -193,12 +193,15 @@ class MinioServer(LogFile):
     workdir: directory for data/, the log and the state file (created if
     missing; default a fresh temp dir that destroy() removes).  bucket: made
     on first start (None: no bucket).  user/password: the root credentials,
-    which are the S3 access key and secret key.
+    which are the S3 access key and secret key.  env: extra MINIO_* settings
+    (MINIO_DOMAIN=localhost serves virtual-host style requests at
+    http://<bucket>.localhost:<port>).
     """
 
     def __init__(self, workdir: str | None = None, bucket: str | None = DEFAULT_BUCKET,
                  user: str = DEFAULT_USER, password: str = DEFAULT_PASSWORD,
-                 region: str = DEFAULT_REGION, version: str | None = None, keep: bool = False):
+                 region: str = DEFAULT_REGION, version: str | None = None, keep: bool = False,
+                 env: dict | None = None):
         self._own_dir = workdir is None
         if workdir is None:
             workdir = tempfile.mkdtemp(prefix="s3rig-")
@@ -210,6 +213,7 @@ class MinioServer(LogFile):
         self.access_key = state.get("user") or user
         self.secret_key = state.get("password") or password
         self.region = state.get("region") or region
+        self.extra_env = dict(state.get("env") or env or {})
         self.keep = keep
         self.host = "127.0.0.1"
         # Ports survive restarts (and a re-attach from the CLI).
@@ -237,7 +241,8 @@ class MinioServer(LogFile):
     def _save_state(self) -> None:
         state = {"version": self.version, "port": self.port, "console_port": self.console_port,
                  "pid": self.pid, "bucket": self.bucket, "user": self.access_key,
-                 "password": self.secret_key, "region": self.region, "endpoint": self.endpoint,
+                 "password": self.secret_key, "region": self.region, "env": self.extra_env,
+                 "endpoint": self.endpoint,
                  "log": self.log_path}
         with open(os.path.join(self.workdir, STATE_FILE), "w") as f:
             json.dump(state, f, indent=1)
@@ -276,7 +281,7 @@ class MinioServer(LogFile):
         os.makedirs(self.data_dir, exist_ok=True)
         env = dict(os.environ, MINIO_ROOT_USER=self.access_key,
                    MINIO_ROOT_PASSWORD=self.secret_key, MINIO_SITE_REGION=self.region,
-                   MINIO_UPDATE="off", MINIO_BROWSER_REDIRECT="off")
+                   MINIO_UPDATE="off", MINIO_BROWSER_REDIRECT="off", **self.extra_env)
         argv = [binary, "server", "--address", f"{self.host}:{self.port}",
                 "--console-address", f"{self.host}:{self.console_port}",
                 "--certs-dir", os.path.join(self.workdir, "certs"), self.data_dir]
