@@ -7,6 +7,9 @@ deltalake, Spark with Delta Lake) reads objects and tables from it.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import time
 import urllib.request
@@ -14,6 +17,8 @@ import urllib.request
 import pytest
 
 import lakereaders
+
+RIG = os.path.join(os.path.dirname(lakereaders.__file__), "s3rig.py")
 
 
 def _table(n: int = 5):
@@ -39,6 +44,35 @@ def test_minio_stop_kill_start_keep_port_and_data(make_s3):
     with srv.filesystem().open_input_stream("rig/a/one.txt") as f:
         assert f.read() == b"one"
     assert srv.list_objects("rig/a/") == {"rig/a/one.txt": 3}
+
+
+def _live(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/minio/health/live", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def test_cli_start_status_stop(tmp_path):
+    d = tmp_path / "s3"
+    r = subprocess.run([sys.executable, RIG, "start", "--dir", str(d), "--bucket", "cli-bucket",
+                        "--json"], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    try:
+        assert info["S3RIG_BUCKET"] == "cli-bucket" and info["AWS_ACCESS_KEY_ID"]
+        assert info["AWS_ENDPOINT_URL"] == info["S3RIG_ENDPOINT"]
+        assert _live(info["S3RIG_ENDPOINT"])
+        st = subprocess.run([sys.executable, RIG, "status", "--dir", str(d)],
+                            capture_output=True, text=True, timeout=60)
+        assert st.returncode == 0 and st.stdout.startswith("running"), st.stdout + st.stderr
+    finally:
+        s = subprocess.run([sys.executable, RIG, "stop", "--dir", str(d), "--rm"],
+                           capture_output=True, text=True, timeout=120)
+    assert s.returncode == 0, s.stderr
+    assert not d.exists()
+    assert not _live(info["S3RIG_ENDPOINT"])
 
 
 def test_pyarrow_reads_parquet_from_s3(s3, unique_name):

@@ -47,7 +47,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -55,9 +54,9 @@ import time
 import urllib.error
 import urllib.request
 
-from kafkarig import (COMPLETE_FILE, RigError, _file_lock, _free_port, _pid_alive, _pid_cmdline,
-                      _run_with_progress, cache_dir, manifest_complete)
-from rigutil import LogFile
+from kafkarig import (COMPLETE_FILE, RigError, _file_lock, _free_port, _run_with_progress,
+                      cache_dir, manifest_complete)
+from rigutil import ServerProcess
 
 # The module has no semantic-version tags (MinIO tags releases RELEASE.<date>),
 # so the Go proxy knows its commits by pseudo-version: this is the newest
@@ -187,7 +186,7 @@ def _pyarrow_fs():
     return pyarrow.fs
 
 
-class MinioServer(LogFile):
+class MinioServer(ServerProcess):
     """A MinIO server in its own directory.
 
     workdir: directory for data/, the log and the state file (created if
@@ -195,8 +194,11 @@ class MinioServer(LogFile):
     on first start (None: no bucket).  user/password: the root credentials,
     which are the S3 access key and secret key.  env: extra MINIO_* settings
     (MINIO_DOMAIN=localhost serves virtual-host style requests at
-    http://<bucket>.localhost:<port>).
+    http://<bucket>.localhost:<port>).  Life cycle (stop, kill, restart,
+    destroy) from rigutil.ServerProcess.
     """
+
+    what = "MinIO"
 
     def __init__(self, workdir: str | None = None, bucket: str | None = DEFAULT_BUCKET,
                  user: str = DEFAULT_USER, password: str = DEFAULT_PASSWORD,
@@ -312,74 +314,8 @@ class MinioServer(LogFile):
         raise RigError(f"MinIO not ready after {timeout}s (last status {status or 'none'})\n"
                        f"--- log tail ---\n{self.log_tail()}")
 
-    def is_running(self) -> bool:
-        if self._proc is not None:
-            return self._proc.poll() is None
-        # Attached from the CLI: trust the pid only if it still serves our data.
-        return bool(self.pid) and _pid_alive(self.pid) and self.data_dir in _pid_cmdline(self.pid)
-
-    def _wait_exit(self, timeout: float) -> bool:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if not self.is_running():
-                return True
-            time.sleep(0.05)
-        return not self.is_running()
-
-    def _signal(self, sig: int, timeout: float) -> bool:
-        if self.is_running():
-            assert self.pid is not None
-            os.kill(self.pid, sig)
-            return self._wait_exit(timeout)
-        return True
-
-    def stop(self, timeout: float = 30) -> "MinioServer":
-        """Clean shutdown (SIGTERM); SIGKILL after timeout.  Data and ports stay for start()."""
-        if not self._signal(signal.SIGTERM, timeout):
-            _log(f"MinIO {self.pid} ignored SIGTERM for {timeout}s: killing it")
-            self._signal(signal.SIGKILL, 30)
-        self._reap()
-        return self
-
-    def kill(self) -> "MinioServer":
-        """SIGKILL: a crash, no clean shutdown; data and ports stay for start()."""
-        self._signal(signal.SIGKILL, 30)
-        self._reap()
-        return self
-
-    def _reap(self) -> None:
-        if self._proc is not None:
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-            self._proc = None
-        self.pid = None
-        self._save_state()
-
-    def restart(self, timeout: float = 60) -> "MinioServer":
-        self.stop()
-        return self.start(timeout=timeout)
-
-    def destroy(self, keep_log_to: str | None = None) -> None:
-        """Kills the server and removes the directory (unless keep or not ours)."""
-        try:
-            self.kill()
-        finally:
-            if keep_log_to and os.path.exists(self.log_path):
-                try:
-                    shutil.copyfile(self.log_path, keep_log_to)
-                except OSError:
-                    pass
-            if not self.keep and self._own_dir:
-                shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> "MinioServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> bool:
-        self.destroy()
-        return False
+    def _cmdline_mark(self) -> str:
+        return self.data_dir
 
     # ---------------------------------------------------------------- clients
     def filesystem(self, **kw):
