@@ -1134,7 +1134,8 @@ int pgcdc_s3_put(pgcdc_s3_client *c, const char *key, const void *data, size_t l
     if (r == PGCDC_S3_EXISTS && c->uncertain) {
         /* Our own earlier attempt may have created it: same bytes, our write. */
         pgcdc_buf got = PGCDC_BUF_INIT;
-        int g = pgcdc_s3_get(c, key, &got, len, errstr, errstr_size);
+        char gerr[300]; /* a failed comparison leaves EXISTS, and errstr alone */
+        int g = pgcdc_s3_get(c, key, &got, len, gerr, sizeof(gerr));
         if (g == PGCDC_S3_OK && got.len == len && (!len || !memcmp(got.data, data, len))) {
             pgcdc_log_info(LOG, "S3 PUT s3://%s/%s%s: an earlier attempt had stored it", c->bucket,
                            c->prefix, key);

@@ -58,7 +58,7 @@ import time
 import uuid
 from typing import Callable, Iterator
 
-from rigutil import ServerProcess
+from rigutil import ServerProcess, cli_status, cli_stop
 
 # 4.3.1: the newest 4.x line whose artifacts all resolve from Maven Central.
 KAFKA_VERSION = "4.3.1"
@@ -882,19 +882,10 @@ def _main(argv=None) -> int:
                     print(f"KAFKARIG_SASL_PASSWORD={shlex.quote(kb.sasl_password)}")
             return 0
         if a.cmd == "stop":
-            if not os.path.isdir(a.dir):
-                return 0
-            kb = attach(a.dir)
-            kb.kill() if a.kill else kb.stop()
-            if a.rm:
-                shutil.rmtree(a.dir, ignore_errors=True)
-            return 0
+            return cli_stop(attach(a.dir) if os.path.isdir(a.dir) else None, a.dir, a.kill, a.rm)
         if a.cmd == "status":
             kb = attach(a.dir)
-            up = kb.is_running()
-            print(f"{'running' if up else 'stopped'} bootstrap={kb.bootstrap} pid={kb.pid or '-'} "
-                  f"dir={kb.workdir}")
-            return 0 if up else 3
+            return cli_status(kb, f"bootstrap={kb.bootstrap}")
     except RigError as e:
         print(f"kafkarig: {e}", file=sys.stderr)
         return 1

@@ -159,3 +159,20 @@ class ServerProcess(LogFile):
     def __exit__(self, *exc) -> bool:
         self.destroy()
         return False
+
+
+def cli_stop(srv: ServerProcess | None, d: str, kill: bool, rm: bool) -> int:
+    """The rig CLIs' `stop --dir D [--kill] [--rm]`: srv is the server
+    attached in D (None when D does not exist)."""
+    if srv is not None:
+        srv.kill() if kill else srv.stop()
+    if rm:
+        shutil.rmtree(d, ignore_errors=True)
+    return 0
+
+
+def cli_status(srv: ServerProcess, address: str) -> int:
+    """The rig CLIs' `status --dir D`: one line, exit status 0 if running, else 3."""
+    up = srv.is_running()
+    print(f"{'running' if up else 'stopped'} {address} pid={srv.pid or '-'} dir={srv.workdir}")
+    return 0 if up else 3

@@ -56,7 +56,7 @@ import urllib.request
 
 from kafkarig import (COMPLETE_FILE, RigError, _file_lock, _free_port, _run_with_progress,
                       cache_dir, manifest_complete)
-from rigutil import ServerProcess
+from rigutil import ServerProcess, cli_status, cli_stop
 
 # The module has no semantic-version tags (MinIO tags releases RELEASE.<date>),
 # so the Go proxy knows its commits by pseudo-version: this is the newest
@@ -402,19 +402,10 @@ def _main(argv=None) -> int:
                     print(f"{k}={shlex.quote(str(v))}")
             return 0
         if a.cmd == "stop":
-            if not os.path.isdir(a.dir):
-                return 0
-            srv = attach(a.dir)
-            srv.kill() if a.kill else srv.stop()
-            if a.rm:
-                shutil.rmtree(a.dir, ignore_errors=True)
-            return 0
+            return cli_stop(attach(a.dir) if os.path.isdir(a.dir) else None, a.dir, a.kill, a.rm)
         if a.cmd == "status":
             srv = attach(a.dir)
-            up = srv.is_running()
-            print(f"{'running' if up else 'stopped'} endpoint={srv.endpoint} "
-                  f"pid={srv.pid or '-'} dir={srv.workdir}")
-            return 0 if up else 3
+            return cli_status(srv, f"endpoint={srv.endpoint}")
     except RigError as e:
         print(f"s3rig: {e}", file=sys.stderr)
         return 1
