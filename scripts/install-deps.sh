@@ -3,7 +3,8 @@
 # need on Debian 12, idempotently: Debian packages that are missing, then a
 # Python virtualenv at .venv with pytest, psycopg2 and confluent-kafka.
 # (The Kafka broker's jars for the test rig are not fetched here: the first
-# Kafka test resolves them with mvn, see tests/rig/kafkarig.py.)
+# Kafka test resolves them with mvn, see tests/rig/kafkarig.py.  MinIO, which
+# takes minutes to build, is built here: see build_minio.)
 #
 # Safe to run repeatedly: it only touches apt when a package is missing and
 # only (re)creates the venv when it cannot import what we need.
@@ -125,9 +126,19 @@ install_python_packages() {
     log "Python venv: $VENV ready"
 }
 
+# The S3 tests' MinIO is built from source with Go (about 6 minutes, once;
+# cached in ~/.cache/pgcdc/minio-<version>, see tests/rig/s3rig.py): done here
+# so that the first test run does not spend its time budget on it.
+build_minio() {
+    log "MinIO for the S3 tests: tests/rig/s3rig.py build"
+    "$VENV/bin/python" "$REPO_ROOT/tests/rig/s3rig.py" build >/dev/null ||
+        log "MinIO could not be built (see above): the S3 tests will fail until it is"
+}
+
 main() {
     install_debian_packages
     install_python_packages
+    build_minio
 }
 
 main "$@"
