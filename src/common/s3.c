@@ -634,6 +634,11 @@ pgcdc_s3_client *pgcdc_s3_client_new(const pgcdc_s3_config *cfg, char *errstr, s
                  region);
         return NULL;
     }
+    if (set(cfg->session_token) && strpbrk(cfg->session_token, "\r\n")) {
+        snprintf(errstr, errstr_size, "S3: the session token from %s has a line break",
+                 set(cfg->credential_source) ? cfg->credential_source : "the configuration");
+        return NULL;
+    }
     if (strlen(cfg->access_key) > 128) {
         snprintf(errstr, errstr_size, "S3: the access key from %s is longer than 128 characters",
                  set(cfg->credential_source) ? cfg->credential_source : "the configuration");

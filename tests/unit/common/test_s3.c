@@ -339,6 +339,11 @@ static void test_client_new_checks(void)
     CHECK(has(err, "region"));
     c.region = NULL;
 
+    c.session_token = "tok\r\nx-evil: 1";
+    CHECK(pgcdc_s3_client_new(&c, err, sizeof(err)) == NULL);
+    CHECK(has(err, "session token") && !has(err, "evil"));
+    c.session_token = NULL;
+
     c.secret_key = NULL;
     c.credential_source = "sink.lake.s3.access.key.id and sink.lake.s3.secret.access.key";
     CHECK(pgcdc_s3_client_new(&c, err, sizeof(err)) == NULL);
