@@ -4,7 +4,8 @@
 # Python virtualenv at .venv with pytest, psycopg2, confluent-kafka, pyarrow and
 # duckdb.
 # (The Kafka broker's jars for the test rig are not fetched here: the first
-# Kafka test resolves them with mvn, see tests/rig/kafkarig.py.)
+# Kafka test resolves them with mvn, see tests/rig/kafkarig.py.  MinIO, which
+# takes minutes to build, is built here: see build_minio.)
 #
 # Safe to run repeatedly: it only touches apt when a package is missing and
 # only (re)creates the venv when it cannot import what we need.
@@ -15,14 +16,20 @@ VENV="${PGCDC_VENV:-$REPO_ROOT/.venv}"
 
 DEB_PACKAGES=(
     build-essential cmake pkg-config
-    libpq-dev libjansson-dev libyaml-dev librdkafka-dev
+    libpq-dev libjansson-dev libyaml-dev librdkafka-dev libcurl4-openssl-dev libssl-dev
     libzstd-dev libsnappy-dev
     postgresql-15 postgresql-client-15
     clang clang-format libclang-rt-14-dev
     python3-venv
     default-jre-headless default-jdk-headless maven
 )
-PY_PACKAGES=(pytest psycopg2-binary confluent-kafka pyarrow duckdb)
+PY_PACKAGES=(pytest psycopg2-binary confluent-kafka)
+# Readers of the data-lake sink's output (tests/e2e/test_s3_rig.py).  duckdb
+# cannot download its httpfs extension here, so a pinned wheel ships it and
+# duckdb must be the same release.  pyspark 3.5 (runs on Java 17) with
+# delta-spark 3.3, the Delta release built for Spark 3.5.
+PY_PACKAGES+=(pyarrow==26.0.1 duckdb==1.4.4 duckdb-ext-httpfs==1.4.4.20260205 deltalake==1.6.6
+    pyspark==3.5.8 delta-spark==3.3.2)
 
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 
@@ -75,7 +82,7 @@ install_debian_packages() {
 # True when the venv exists and can import everything the tests need.
 venv_ok() {
     [[ -x "$VENV/bin/python" ]] &&
-        "$VENV/bin/python" -c 'import pytest, psycopg2, confluent_kafka, pyarrow, duckdb' >/dev/null 2>&1
+        "$VENV/bin/python" -c 'import pytest, psycopg2, confluent_kafka, pyarrow, duckdb, deltalake, pyspark, delta' >/dev/null 2>&1
 }
 
 # Creates $VENV with the first interpreter that has a working venv+ensurepip.
@@ -115,15 +122,25 @@ install_python_packages() {
         "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
     fi
     venv_ok || {
-        log "venv still cannot import pytest/psycopg2/confluent_kafka/pyarrow/duckdb"
+        log "venv still cannot import pytest/psycopg2/confluent_kafka/pyarrow/duckdb/deltalake/pyspark/delta"
         return 1
     }
     log "Python venv: $VENV ready"
 }
 
+# The S3 tests' MinIO is built from source with Go (about 6 minutes, once;
+# cached in ~/.cache/pgcdc/minio-<version>, see tests/rig/s3rig.py): done here
+# so that the first test run does not spend its time budget on it.
+build_minio() {
+    log "MinIO for the S3 tests: tests/rig/s3rig.py build"
+    "$VENV/bin/python" "$REPO_ROOT/tests/rig/s3rig.py" build >/dev/null ||
+        log "MinIO could not be built (see above): the S3 tests will fail until it is"
+}
+
 main() {
     install_debian_packages
     install_python_packages
+    build_minio
 }
 
 main "$@"

@@ -22,6 +22,16 @@ Fixtures:
               printed if the test failed.
   The first Kafka fixture of a run resolves the broker's jars with mvn
   (cached in ~/.cache/pgcdc/kafka-<version>, see kafkarig.resolve_jars).
+  s3          session-wide MinIO server (tests/rig/s3rig.py) with bucket
+              "pgcdc": .endpoint, .access_key, .secret_key, .region, .bucket,
+              .env() (AWS_* variables), .filesystem() (pyarrow),
+              .delta_storage_options(), .list_objects("bucket/prefix/").
+              Tests use their own prefixes (`unique_name`) and never stop it.
+  make_s3     factory for a private server: make_s3(bucket="pgcdc") ->
+              MinioServer, started; destroyed at the end of the test (for
+              stop/kill/start tests); its log is printed if the test failed.
+  The first S3 fixture of a run builds MinIO with go install (cached in
+  ~/.cache/pgcdc/minio-<version>, see s3rig.build_minio).
   debezium    factory: debezium(cluster=None, tables="s.t", name=None, **props)
               -> DebeziumOracle (tests/rig/debeziumrig.py): real Debezium
               (embedded engine, PostgreSQL connector, pgoutput) against the
@@ -75,6 +85,8 @@ from kafkarig import resolve_jars  # noqa: E402
 import debeziumrig  # noqa: E402
 from debeziumrig import DebeziumOracle  # noqa: E402
 from pgrig import PgCluster  # noqa: E402
+import s3rig  # noqa: E402
+from s3rig import MinioServer  # noqa: E402
 
 DEFAULT_TIMEOUT = float(os.environ.get("PGCDC_E2E_TIMEOUT", "30"))
 # The ASan binary is several times slower: let the suite scale its waits.
@@ -198,6 +210,55 @@ def make_kafka(request, tmp_path):
             print(f"\n===== Kafka log (private broker {i}, {b.bootstrap}) =====")
             print(_tail(b.log_text()))
         b.destroy(keep_log_to=keep)
+
+
+def _build_minio(request) -> None:
+    """Builds MinIO on first use, showing progress despite capturing."""
+    if s3rig.minio_built():
+        return
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    shown = capman.global_and_fixture_disabled() if capman else contextlib.nullcontext()
+    with shown:
+        print()
+        s3rig.build_minio(progress=lambda msg: print(f"[e2e] {msg}", flush=True))
+
+
+@pytest.fixture(scope="session")
+def s3(request, tmp_path_factory):
+    _build_minio(request)
+    server = MinioServer()
+    try:
+        server.start()
+    except BaseException:
+        server.destroy(keep_log_to=str(tmp_path_factory.getbasetemp() / "minio-session.log"))
+        raise
+    yield server
+    keep = None
+    if request.session.testsfailed:
+        keep = str(tmp_path_factory.getbasetemp() / "minio-session.log")
+        print(f"\n[e2e] MinIO log kept at {keep}")
+    server.destroy(keep_log_to=keep)
+
+
+@pytest.fixture
+def make_s3(request, tmp_path):
+    servers: list[MinioServer] = []
+
+    def factory(bucket: str | None = s3rig.DEFAULT_BUCKET, **kw) -> MinioServer:
+        _build_minio(request)
+        srv = MinioServer(bucket=bucket, **kw)
+        servers.append(srv)
+        srv.start()
+        return srv
+
+    yield factory
+    failed = _failed(request)
+    for i, srv in enumerate(servers):
+        keep = str(tmp_path / f"minio-{i}.log") if failed else None
+        if failed:
+            print(f"\n===== MinIO log (private server {i}, {srv.endpoint}) =====")
+            print(_tail(srv.log_text()))
+        srv.destroy(keep_log_to=keep)
 
 
 def _prepare_debezium(request) -> None:

@@ -49,7 +49,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -59,7 +58,7 @@ import time
 import uuid
 from typing import Callable, Iterator
 
-from rigutil import LogFile
+from rigutil import ServerProcess, cli_status, cli_stop
 
 # 4.3.1: the newest 4.x line whose artifacts all resolve from Maven Central.
 KAFKA_VERSION = "4.3.1"
@@ -178,13 +177,14 @@ def _pom(version: str) -> str:
     return pom_xml("the runtime class path of a Kafka broker", "kafka-broker", version, deps)
 
 
-def manifest_complete(d: str, version: str) -> bool:
+def manifest_complete(d: str, version: str, key: str = "jars") -> bool:
     """Whether d holds a finished resolution of `version`: a .complete manifest
-    naming jars that are all there (see mvn_resolve). Raises OSError or
-    ValueError when there is no readable manifest."""
+    whose list `key` names files that are all there (see mvn_resolve; s3rig
+    lists its binary under "files"). Raises OSError or ValueError when there
+    is no readable manifest."""
     with open(os.path.join(d, COMPLETE_FILE)) as f:
         manifest = json.load(f)
-    jars = manifest.get("jars") or []
+    jars = manifest.get(key) or []
     return manifest.get("version") == version and bool(jars) and \
         all(os.path.isfile(os.path.join(d, j)) for j in jars)
 
@@ -294,18 +294,22 @@ def mvn_resolve(d: str, pom_xml: str, version: str, what: str, env_prefix: str,
 
 
 def _run_with_progress(argv: list[str], log_path: str, progress: Callable[[str], None],
-                       timeout: float) -> int:
-    """Runs argv with its output in log_path, reporting downloads every ~15 s."""
+                       timeout: float,
+                       counts: Callable[[str], bool] = lambda line: "Downloaded from" in line,
+                       status: str = "mvn still resolving, {n} files downloaded so far",
+                       env: dict | None = None) -> int:
+    """Runs argv with its output in log_path, reporting every ~15 s: status
+    formatted with n, the output lines so far for which counts() holds."""
     downloads = [0]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, text=True, errors="replace")
+                                stdin=subprocess.DEVNULL, text=True, errors="replace", env=env)
 
         def pump() -> None:
             assert proc.stdout is not None
             for line in proc.stdout:
                 log.write(line)
-                if "Downloaded from" in line:
+                if counts(line):
                     downloads[0] += 1
 
         t = threading.Thread(target=pump, daemon=True)
@@ -317,9 +321,10 @@ def _run_with_progress(argv: list[str], log_path: str, progress: Callable[[str],
                 proc.kill()
                 proc.wait()
                 t.join(5)
-                raise RigError(f"mvn still running after {timeout:.0f}s; its output: {log_path}")
+                raise RigError(f"{os.path.basename(argv[0])} still running after {timeout:.0f}s; "
+                               f"its output: {log_path}")
             if time.time() >= next_report:
-                progress(f"... mvn still resolving, {downloads[0]} files downloaded so far")
+                progress("... " + status.format(n=downloads[0]))
                 next_report = time.time() + 15
             time.sleep(0.2)
         t.join(10)
@@ -373,29 +378,6 @@ def _jaas_quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (our exited child not yet reaped) is not running.
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def _pid_cmdline(pid: int) -> list[str]:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
-    except OSError:
-        return []
-
-
 @dataclasses.dataclass
 class KafkaRecord:
     """One record read back from a topic."""
@@ -431,7 +413,7 @@ class KafkaRecord:
         return found
 
 
-class KafkaBroker(LogFile):
+class KafkaBroker(ServerProcess):
     """A single-node KRaft Kafka broker in its own directory.
 
     workdir: directory for data/, server.properties and the logs (created if
@@ -441,7 +423,10 @@ class KafkaBroker(LogFile):
     props: extra/overriding server.properties settings.  heap: -Xmx.
     jvm_opts: the JVM's tuning flags; None: TEST_JVM_OPTS (quick start, few
     threads), KAFKA_SCRIPT_JVM_OPTS: what kafka-server-start.sh uses.
+    Life cycle (stop, kill, restart, destroy) from rigutil.ServerProcess.
     """
+
+    what = "Kafka broker"
 
     def __init__(self, workdir: str | None = None, sasl: bool = False, auto_create: bool = True,
                  props: dict | None = None, version: str | None = None, heap: str = "512m",
@@ -677,75 +662,8 @@ class KafkaBroker(LogFile):
         raise RigError(f"Kafka not ready after {timeout}s ({last})\n--- stdout ---\n"
                        f"{self._stdout_tail()}\n--- server log tail ---\n{self.log_tail()}")
 
-    def is_running(self) -> bool:
-        if self._proc is not None:
-            return self._proc.poll() is None
-        # Attached from the CLI: trust the pid only if it still runs our config.
-        return bool(self.pid) and _pid_alive(self.pid) and \
-            self.config_path in _pid_cmdline(self.pid)
-
-    def _wait_exit(self, timeout: float) -> bool:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if not self.is_running():
-                return True
-            time.sleep(0.1)
-        return not self.is_running()
-
-    def stop(self, timeout: float = 60) -> "KafkaBroker":
-        """Clean shutdown (SIGTERM, as kafka-server-stop.sh); SIGKILL after timeout."""
-        if self.is_running():
-            assert self.pid is not None
-            os.kill(self.pid, signal.SIGTERM)
-            if not self._wait_exit(timeout):
-                _log(f"broker {self.pid} ignored SIGTERM for {timeout}s: killing it")
-                self.kill()
-        self._reap()
-        return self
-
-    def kill(self) -> "KafkaBroker":
-        """SIGKILL: a crash, no clean shutdown; data and ports stay for start()."""
-        if self.is_running():
-            assert self.pid is not None
-            os.kill(self.pid, signal.SIGKILL)
-            self._wait_exit(30)
-        self._reap()
-        return self
-
-    def _reap(self) -> None:
-        if self._proc is not None:
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-            self._proc = None
-        self.pid = None
-        self._save_state()
-
-    def restart(self, timeout: float = 120) -> "KafkaBroker":
-        """Clean stop, then start with the same ports, cluster id and data."""
-        self.stop()
-        return self.start(timeout=timeout)
-
-    def destroy(self, keep_log_to: str | None = None) -> None:
-        """Kills the broker and removes the directory (unless keep or not ours)."""
-        try:
-            self.kill()
-        finally:
-            if keep_log_to and os.path.exists(self.log_path):
-                try:
-                    shutil.copyfile(self.log_path, keep_log_to)
-                except OSError:
-                    pass
-            if not self.keep and self._own_dir:
-                shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> "KafkaBroker":
-        return self.start()
-
-    def __exit__(self, *exc) -> bool:
-        self.destroy()
-        return False
+    def _cmdline_mark(self) -> str:
+        return self.config_path
 
     # ---------------------------------------------------------------- topics
     def create_topic(self, name: str, partitions: int = 1, rf: int = 1,
@@ -964,19 +882,10 @@ def _main(argv=None) -> int:
                     print(f"KAFKARIG_SASL_PASSWORD={shlex.quote(kb.sasl_password)}")
             return 0
         if a.cmd == "stop":
-            if not os.path.isdir(a.dir):
-                return 0
-            kb = attach(a.dir)
-            kb.kill() if a.kill else kb.stop()
-            if a.rm:
-                shutil.rmtree(a.dir, ignore_errors=True)
-            return 0
+            return cli_stop(attach(a.dir) if os.path.isdir(a.dir) else None, a.dir, a.kill, a.rm)
         if a.cmd == "status":
             kb = attach(a.dir)
-            up = kb.is_running()
-            print(f"{'running' if up else 'stopped'} bootstrap={kb.bootstrap} pid={kb.pid or '-'} "
-                  f"dir={kb.workdir}")
-            return 0 if up else 3
+            return cli_status(kb, f"bootstrap={kb.bootstrap}")
     except RigError as e:
         print(f"kafkarig: {e}", file=sys.stderr)
         return 1
