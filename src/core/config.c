@@ -656,9 +656,31 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
 
     /* Lake sink */
     {"lake.root", PGCDC_CFG_STRING, NULL, NULL, OFF(lake_root),
-     "pgcdc: where `sink.type: lake` keeps its Delta Lake tables: a local directory. Each "
-     "captured table's change log is the table `<lake.root>/bronze/<topic>`. Required with "
-     "the lake sink.",
+     "pgcdc: where `sink.type: lake` keeps its Delta Lake tables: a local directory, or "
+     "`s3://bucket/prefix` on S3-compatible storage (see the `lake.s3.*` keys). Each captured "
+     "table's change log is the table `<lake.root>/bronze/<topic>`. Required with the lake sink.",
+     NULL, G_LAKE, 0, 0, NULL},
+    {"lake.s3.endpoint", PGCDC_CFG_STRING, NULL, NULL, OFF(lake_s3_endpoint),
+     "pgcdc: the S3 endpoint URL for an `s3://` lake.root (`http://minio:9000`). Unset: "
+     "`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, else AWS S3 in lake.s3.region.",
+     NULL, G_LAKE, 0, 0, NULL},
+    {"lake.s3.region", PGCDC_CFG_STRING, NULL, NULL, OFF(lake_s3_region),
+     "pgcdc: the region requests are signed for. Unset: `AWS_REGION` or `AWS_DEFAULT_REGION`, "
+     "else `us-east-1` (what MinIO expects by default).",
+     NULL, G_LAKE, 0, 0, NULL},
+    {"lake.s3.path.style", PGCDC_CFG_ENUM, "auto", "auto|true|false", OFF(lake_s3_path_style),
+     "pgcdc: `true` puts the bucket in the path (`endpoint/bucket/key`, what MinIO and most "
+     "S3-compatible servers want), `false` in the host name (AWS). `auto`: the host name for "
+     "AWS's own endpoint, the path for an endpoint given explicitly.",
+     NULL, G_LAKE, 0, 0, NULL},
+    {"lake.s3.access.key.id", PGCDC_CFG_STRING, NULL, NULL, OFF(lake_s3_access_key),
+     "pgcdc: the access key. Unset: `AWS_ACCESS_KEY_ID` (with `AWS_SECRET_ACCESS_KEY`).",
+     NULL, G_LAKE, 0, 0, NULL},
+    {"lake.s3.secret.access.key", PGCDC_CFG_SECRET, NULL, NULL, OFF(lake_s3_secret_key),
+     "pgcdc: the secret key (never logged). Unset: `AWS_SECRET_ACCESS_KEY`.",
+     NULL, G_LAKE, 0, 0, NULL},
+    {"lake.s3.session.token", PGCDC_CFG_SECRET, NULL, NULL, OFF(lake_s3_session_token),
+     "pgcdc: a session token for temporary credentials. Unset: `AWS_SESSION_TOKEN`.",
      NULL, G_LAKE, 0, 0, NULL},
     {"lake.flush.bytes", PGCDC_CFG_LONG, "67108864", NULL, OFF(lake_flush_bytes),
      "pgcdc: a table's Parquet file is closed and committed once this many bytes of it are "

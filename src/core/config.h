@@ -136,6 +136,12 @@ typedef struct pgcdc_config {
     long long lake_flush_bytes;      /* lake.flush.bytes */
     long long lake_flush_interval_ms; /* lake.flush.interval.ms */
     int lake_compression;            /* lake.parquet.compression: PGCDC_LAKE_CODEC_* */
+    char *lake_s3_endpoint;          /* lake.s3.endpoint */
+    char *lake_s3_region;            /* lake.s3.region */
+    int lake_s3_path_style;          /* lake.s3.path.style: 0 auto, 1 true, 2 false */
+    char *lake_s3_access_key;        /* lake.s3.access.key.id */
+    char *lake_s3_secret_key;        /* lake.s3.secret.access.key */
+    char *lake_s3_session_token;     /* lake.s3.session.token */
 
     /* kafka sink */
     char *kafka_bootstrap;

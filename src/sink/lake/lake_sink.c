@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/s3.h"
 #include "format/delta/delta_log.h"
 #include "format/parquet/parquet.h"
 #include "sink/lake/delta_table.h"
@@ -782,13 +783,38 @@ static int lake_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, ch
     ls->codec = cfg->lake_compression == PGCDC_LAKE_CODEC_ZSTD     ? PGCDC_PQ_ZSTD
                 : cfg->lake_compression == PGCDC_LAKE_CODEC_SNAPPY ? PGCDC_PQ_SNAPPY
                                                                    : PGCDC_PQ_UNCOMPRESSED;
-    if (!cfg->lake_root || !strncmp(cfg->lake_root, "s3://", 5)) {
-        snprintf(errstr, errstr_size,
-                 "lake: lake.root must be a local directory (S3 roots are not supported yet)");
-        free(ls);
-        return -1;
+    if (pgcdc_s3_is_url(cfg->lake_root)) {
+        char *bucket = NULL, *prefix = NULL;
+        if (pgcdc_s3_url_parse(cfg->lake_root, "lake.root", &bucket, &prefix, errstr,
+                               errstr_size) != 0) {
+            free(ls);
+            return -1;
+        }
+        static const pgcdc_s3_style styles[] = {PGCDC_S3_STYLE_AUTO, PGCDC_S3_STYLE_PATH,
+                                                PGCDC_S3_STYLE_VHOST};
+        pgcdc_s3_config s3 = {
+            .endpoint = cfg->lake_s3_endpoint,
+            .region = cfg->lake_s3_region,
+            .bucket = bucket,
+            .prefix = prefix,
+            .style = styles[cfg->lake_s3_path_style],
+            .access_key = cfg->lake_s3_access_key,
+            .secret_key = cfg->lake_s3_secret_key,
+            .session_token = cfg->lake_s3_session_token,
+            .credential_source = "lake.s3.access.key.id/lake.s3.secret.access.key",
+            .endpoint_key = "lake.s3.endpoint",
+            .bucket_key = "lake.root",
+        };
+        if (!s3.access_key || !*s3.access_key)
+            s3.access_key = s3.secret_key = NULL; /* a pair, from the environment */
+        pgcdc_s3_config_from_env(&s3);
+        ls->store = pgcdc_lake_store_s3_open(
+            &s3, cfg->lake_root, cfg->data_dir ? cfg->data_dir : "/tmp", errstr, errstr_size);
+        free(bucket);
+        free(prefix);
+    } else {
+        ls->store = pgcdc_lake_store_local_open(cfg->lake_root, errstr, errstr_size);
     }
-    ls->store = pgcdc_lake_store_local_open(cfg->lake_root, errstr, errstr_size);
     if (!ls->store) {
         free(ls);
         return -1;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/s3.h"
 
 typedef struct pgcdc_lake_store pgcdc_lake_store;
 typedef struct pgcdc_lake_upload pgcdc_lake_upload;
@@ -65,5 +66,13 @@ struct pgcdc_lake_store {
  * with errstr when it cannot be created or written.
  */
 pgcdc_lake_store *pgcdc_lake_store_local_open(const char *dir, char *errstr, size_t errstr_size);
+
+/*
+ * Opens a store on S3-compatible storage; root is the s3:// URL, for
+ * messages. Uploads are spooled to unlinked files in spool_dir. Returns NULL
+ * with errstr on a bad configuration (nothing is contacted yet).
+ */
+pgcdc_lake_store *pgcdc_lake_store_s3_open(const pgcdc_s3_config *cfg, const char *root,
+                                           const char *spool_dir, char *errstr, size_t errstr_size);
 
 #endif
