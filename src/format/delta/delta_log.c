@@ -46,12 +46,16 @@ int pgcdc_delta_schema_needs_ntz(const pgcdc_delta_field *fields, size_t nfields
     return 0;
 }
 
+/* Writer version 7 lists every writer feature: appendOnly and invariants
+ * are the ones writer version 2 implies, and Spark counts NOT NULL columns
+ * as invariants, so a table that lacks them in the list is refused. */
 void pgcdc_delta_put_protocol(pgcdc_buf *b, int timestamp_ntz)
 {
     if (timestamp_ntz)
         PGCDC_BUF_LIT(b, "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,"
                          "\"readerFeatures\":[\"timestampNtz\"],"
-                         "\"writerFeatures\":[\"timestampNtz\"]}}\n");
+                         "\"writerFeatures\":[\"appendOnly\",\"invariants\","
+                         "\"timestampNtz\"]}}\n");
     else
         PGCDC_BUF_LIT(b, "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n");
 }

@@ -768,6 +768,15 @@ out:
 
 static void lake_close(pgcdc_sink *sink, void *state);
 
+static int first_key(void *ctx, const char *key, int64_t size, int64_t mtime_ms)
+{
+    (void)ctx;
+    (void)key;
+    (void)size;
+    (void)mtime_ms;
+    return 1;
+}
+
 static int lake_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, char *errstr,
                      size_t errstr_size)
 {
@@ -817,6 +826,13 @@ static int lake_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, ch
     }
     if (!ls->store) {
         free(ls);
+        return -1;
+    }
+    /* A wrong bucket, credentials or path should stop pgcdc now, not at the
+     * first change: one listing (stopped at the first key) proves access. */
+    int rc = ls->store->type->list(ls->store, "", first_key, NULL, errstr, errstr_size);
+    if (rc < 0) {
+        lake_close(sink, ls);
         return -1;
     }
     pgcdc_log_info("lake", "writing Delta tables under %s (commits every %lld ms or %lld bytes)",
