@@ -674,14 +674,14 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "AWS's own endpoint, the path for an endpoint given explicitly.",
      NULL, G_LAKE, 0, 0, NULL},
     {"lake.s3.access.key.id", PGCDC_CFG_STRING, NULL, NULL, OFF(lake_s3_access_key),
-     "pgcdc: the access key. Unset: `AWS_ACCESS_KEY_ID` (with `AWS_SECRET_ACCESS_KEY`).",
-     NULL, G_LAKE, 0, 0, NULL},
+     "pgcdc: the access key. Unset: `AWS_ACCESS_KEY_ID` (with `AWS_SECRET_ACCESS_KEY`).", NULL,
+     G_LAKE, 0, 0, NULL},
     {"lake.s3.secret.access.key", PGCDC_CFG_SECRET, NULL, NULL, OFF(lake_s3_secret_key),
-     "pgcdc: the secret key (never logged). Unset: `AWS_SECRET_ACCESS_KEY`.",
-     NULL, G_LAKE, 0, 0, NULL},
+     "pgcdc: the secret key (never logged). Unset: `AWS_SECRET_ACCESS_KEY`.", NULL, G_LAKE, 0, 0,
+     NULL},
     {"lake.s3.session.token", PGCDC_CFG_SECRET, NULL, NULL, OFF(lake_s3_session_token),
-     "pgcdc: a session token for temporary credentials. Unset: `AWS_SESSION_TOKEN`.",
-     NULL, G_LAKE, 0, 0, NULL},
+     "pgcdc: a session token for temporary credentials. Unset: `AWS_SESSION_TOKEN`.", NULL, G_LAKE,
+     0, 0, NULL},
     {"lake.flush.bytes", PGCDC_CFG_LONG, "67108864", NULL, OFF(lake_flush_bytes),
      "pgcdc: a table's Parquet file is closed and committed once this many bytes of it are "
      "written (the changes in it are acknowledged to the slot then).",
@@ -795,8 +795,8 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
 
 const size_t pgcdc_cfg_nkeys = sizeof(pgcdc_cfg_keys) / sizeof(pgcdc_cfg_keys[0]);
 
-static const char *const group_order[] = {G_CONN, G_REPL, G_FILT,  G_SIG,  G_EVT,
-                                          G_PIPE, G_SINK, G_KAFKA, G_KSRC, G_PROC};
+static const char *const group_order[] = {G_CONN, G_REPL,  G_FILT, G_SIG,  G_EVT, G_PIPE,
+                                          G_SINK, G_KAFKA, G_LAKE, G_KSRC, G_PROC};
 
 /* ------------------------------------------------------------------------ */
 /* lookup and suggestions                                                    */
