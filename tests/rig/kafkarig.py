@@ -316,17 +316,20 @@ def _run_with_progress(argv: list[str], log_path: str, progress: Callable[[str],
         t.start()
         deadline = time.time() + timeout
         next_report = time.time() + 15
-        while proc.poll() is None:
-            if time.time() > deadline:
-                proc.kill()
-                proc.wait()
-                t.join(5)
-                raise RigError(f"{os.path.basename(argv[0])} still running after {timeout:.0f}s; "
-                               f"its output: {log_path}")
-            if time.time() >= next_report:
-                progress("... " + status.format(n=downloads[0]))
-                next_report = time.time() + 15
-            time.sleep(0.2)
+        try:
+            while proc.poll() is None:
+                if time.time() > deadline:
+                    raise RigError(f"{os.path.basename(argv[0])} still running after "
+                                   f"{timeout:.0f}s; its output: {log_path}")
+                if time.time() >= next_report:
+                    progress("... " + status.format(n=downloads[0]))
+                    next_report = time.time() + 15
+                time.sleep(0.2)
+        except BaseException:  # the timeout, or an interrupt: the child must not outlive us
+            proc.kill()
+            proc.wait()
+            t.join(5)
+            raise
         t.join(10)
     return proc.returncode
 
