@@ -58,7 +58,7 @@ import time
 import uuid
 from typing import Callable, Iterator
 
-from rigutil import ServerProcess, cli_status, cli_stop
+from rigutil import ServerProcess, add_stop_status_commands, cli_status, cli_stop
 
 # 4.3.1: the newest 4.x line whose artifacts all resolve from Maven Central.
 KAFKA_VERSION = "4.3.1"
@@ -842,12 +842,7 @@ def _main(argv=None) -> int:
     s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="extra server.properties setting (repeatable)")
     s.add_argument("--json", action="store_true", help="print JSON instead of shell lines")
-    t = sub.add_parser("stop", help="stop the broker in --dir")
-    t.add_argument("--dir", required=True)
-    t.add_argument("--kill", action="store_true", help="SIGKILL instead of a clean shutdown")
-    t.add_argument("--rm", action="store_true", help="remove --dir afterwards")
-    u = sub.add_parser("status", help="print whether the broker in --dir runs")
-    u.add_argument("--dir", required=True)
+    add_stop_status_commands(sub, "broker")
     a = ap.parse_args(argv)
 
     try:
