@@ -58,7 +58,7 @@ import time
 import uuid
 from typing import Callable, Iterator
 
-from rigutil import ServerProcess, cli_status, cli_stop
+from rigutil import ServerProcess, add_stop_status_commands, cli_status, cli_stop
 
 # 4.3.1: the newest 4.x line whose artifacts all resolve from Maven Central.
 KAFKA_VERSION = "4.3.1"
@@ -316,17 +316,20 @@ def _run_with_progress(argv: list[str], log_path: str, progress: Callable[[str],
         t.start()
         deadline = time.time() + timeout
         next_report = time.time() + 15
-        while proc.poll() is None:
-            if time.time() > deadline:
-                proc.kill()
-                proc.wait()
-                t.join(5)
-                raise RigError(f"{os.path.basename(argv[0])} still running after {timeout:.0f}s; "
-                               f"its output: {log_path}")
-            if time.time() >= next_report:
-                progress("... " + status.format(n=downloads[0]))
-                next_report = time.time() + 15
-            time.sleep(0.2)
+        try:
+            while proc.poll() is None:
+                if time.time() > deadline:
+                    raise RigError(f"{os.path.basename(argv[0])} still running after "
+                                   f"{timeout:.0f}s; its output: {log_path}")
+                if time.time() >= next_report:
+                    progress("... " + status.format(n=downloads[0]))
+                    next_report = time.time() + 15
+                time.sleep(0.2)
+        except BaseException:  # the timeout, or an interrupt: the child must not outlive us
+            proc.kill()
+            proc.wait()
+            t.join(5)
+            raise
         t.join(10)
     return proc.returncode
 
@@ -839,12 +842,7 @@ def _main(argv=None) -> int:
     s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="extra server.properties setting (repeatable)")
     s.add_argument("--json", action="store_true", help="print JSON instead of shell lines")
-    t = sub.add_parser("stop", help="stop the broker in --dir")
-    t.add_argument("--dir", required=True)
-    t.add_argument("--kill", action="store_true", help="SIGKILL instead of a clean shutdown")
-    t.add_argument("--rm", action="store_true", help="remove --dir afterwards")
-    u = sub.add_parser("status", help="print whether the broker in --dir runs")
-    u.add_argument("--dir", required=True)
+    add_stop_status_commands(sub, "broker")
     a = ap.parse_args(argv)
 
     try:

@@ -176,3 +176,13 @@ def cli_status(srv: ServerProcess, address: str) -> int:
     up = srv.is_running()
     print(f"{'running' if up else 'stopped'} {address} pid={srv.pid or '-'} dir={srv.workdir}")
     return 0 if up else 3
+
+
+def add_stop_status_commands(sub, what: str) -> None:
+    """The rig CLIs' `stop` and `status` subcommands (argparse), for `what` ("broker")."""
+    t = sub.add_parser("stop", help=f"stop the {what} in --dir")
+    t.add_argument("--dir", required=True)
+    t.add_argument("--kill", action="store_true", help="SIGKILL instead of a clean shutdown")
+    t.add_argument("--rm", action="store_true", help="remove --dir afterwards")
+    u = sub.add_parser("status", help=f"print whether the {what} in --dir runs")
+    u.add_argument("--dir", required=True)

@@ -56,7 +56,7 @@ import urllib.request
 
 from kafkarig import (COMPLETE_FILE, RigError, _file_lock, _free_port, _run_with_progress,
                       cache_dir, manifest_complete)
-from rigutil import ServerProcess, cli_status, cli_stop
+from rigutil import ServerProcess, add_stop_status_commands, cli_status, cli_stop
 
 # The module has no semantic-version tags (MinIO tags releases RELEASE.<date>),
 # so the Go proxy knows its commits by pseudo-version: this is the newest
@@ -370,12 +370,7 @@ def _main(argv=None) -> int:
     s.add_argument("--fresh", action="store_true", help="wipe --dir first")
     s.add_argument("--bucket", default=DEFAULT_BUCKET, help="bucket to make (default %(default)s)")
     s.add_argument("--json", action="store_true", help="print JSON instead of shell lines")
-    t = sub.add_parser("stop", help="stop the server in --dir")
-    t.add_argument("--dir", required=True)
-    t.add_argument("--kill", action="store_true", help="SIGKILL instead of a clean shutdown")
-    t.add_argument("--rm", action="store_true", help="remove --dir afterwards")
-    u = sub.add_parser("status", help="print whether the server in --dir runs")
-    u.add_argument("--dir", required=True)
+    add_stop_status_commands(sub, "server")
     a = ap.parse_args(argv)
 
     try:
