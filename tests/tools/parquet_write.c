@@ -64,21 +64,29 @@ typedef struct {
     pgcdc_pq_datum *datums; /* typed bench: rows x cols */
 } table_data;
 
-/* Writes the table once; typed: from t->datums. Returns 0 or -1. */
-static int write_file(const table_data *t, const char *out, const pgcdc_pq_options *opts, int typed)
+/* Writes the table once; typed: from t->datums. *wp: the writer of the
+ * previous file, reset and reused (as a sink rolling files does), or NULL
+ * to open one; left for the next call. Returns 0 or -1. */
+static int write_file(const table_data *t, const char *out, const pgcdc_pq_options *opts, int typed,
+                      pgcdc_pq_writer **wp)
 {
     char err[512];
-    file_out fo = {fopen(out, "wb")};
+    static file_out fo;
+    fo.f = fopen(out, "wb");
     if (!fo.f) {
         perror(out);
         return -1;
     }
-    pgcdc_pq_writer *w;
-    if (pgcdc_pq_writer_open(&w, t->pq, t->ncols, opts, file_write, &fo, err, sizeof(err)) != 0) {
+    pgcdc_pq_writer *w = *wp;
+    if (w) {
+        pgcdc_pq_writer_reset(w, file_write, &fo);
+    } else if (pgcdc_pq_writer_open(&w, t->pq, t->ncols, opts, file_write, &fo, err, sizeof(err)) !=
+               0) {
         fprintf(stderr, "%s\n", err);
         fclose(fo.f);
         return -1;
     }
+    *wp = w;
     int nrows = PQntuples(t->rows), rc = -1;
     for (int r = 0; r < nrows; r++) {
         for (int c = 0; c < t->ncols; c++) {
@@ -107,7 +115,6 @@ static int write_file(const table_data *t, const char *out, const pgcdc_pq_optio
     }
     rc = 0;
 done:
-    pgcdc_pq_writer_free(w);
     if (fclose(fo.f) != 0)
         rc = -1;
     return rc;
@@ -222,8 +229,9 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = 0;
+    pgcdc_pq_writer *w = NULL;
     if (!bench) {
-        rc = write_file(&t, out, &opts, 0) ? 1 : 0;
+        rc = write_file(&t, out, &opts, 0, &w) ? 1 : 0;
     } else {
         /* typed values converted once, outside the clock (datums stay in
          * place, so decimal bytes pointing into their own fixed[] stay valid) */
@@ -249,11 +257,14 @@ int main(int argc, char **argv)
                 }
             }
         printf("{\"rows\":%zu", nrows);
+        const char *only = getenv("PGCDC_PQ_BENCH_ONLY"); /* "text" or "typed": profiling */
         for (int typed = 0; typed < 2; typed++) {
+            if (only && strcmp(only, typed ? "typed" : "text") != 0)
+                continue;
             printf(",\"%s\":[", typed ? "typed" : "text");
             for (int k = 0; k < bench; k++) {
                 double t0 = now_s();
-                if (write_file(&t, out, &opts, typed) != 0)
+                if (write_file(&t, out, &opts, typed, &w) != 0)
                     return 1;
                 printf("%s%.6f", k ? "," : "", now_s() - t0);
             }
@@ -270,6 +281,7 @@ int main(int argc, char **argv)
         pgcdc_buf_free(&scratch);
         free(t.datums);
     }
+    pgcdc_pq_writer_free(w);
     for (int c = 0; c < t.ncols; c++)
         pgcdc_coltype_clear(&t.cols[c].type);
     free(t.cols);

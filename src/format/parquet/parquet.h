@@ -141,6 +141,12 @@ int pgcdc_pq_writer_flush(pgcdc_pq_writer *w, char *errstr, size_t errstr_size);
  * valid (schema, no row groups). The writer accepts nothing afterwards. */
 int pgcdc_pq_writer_finish(pgcdc_pq_writer *w, char *errstr, size_t errstr_size);
 
+/* Starts a new file with the same schema and options on another output,
+ * keeping the writer's buffers (their memory is reused, not allocated and
+ * faulted in again): for rolling files. Whatever was buffered or failed is
+ * dropped. */
+void pgcdc_pq_writer_reset(pgcdc_pq_writer *w, pgcdc_pq_write_fn write, void *write_ctx);
+
 void pgcdc_pq_writer_free(pgcdc_pq_writer *w);
 
 /* The first error recorded by a put, or NULL. */
