@@ -11,7 +11,7 @@
  *       [--bench N]
  *
  * --bench N writes the file N times and prints one JSON line with the
- * seconds of each run in two modes: "text" converts every value from its
+ * seconds (wall and process CPU) of each run in two modes: "text" converts every value from its
  * text (what a sink does per change) and writes; "typed" writes values
  * converted beforehand (the encoder alone). Fetching the rows is not timed.
  */
@@ -38,10 +38,10 @@ static int file_write(void *ctx, const void *p, size_t n, char *errstr, size_t e
     return 0;
 }
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -258,18 +258,25 @@ int main(int argc, char **argv)
             }
         printf("{\"rows\":%zu", nrows);
         const char *only = getenv("PGCDC_PQ_BENCH_ONLY"); /* "text" or "typed": profiling */
+        double *cpu = calloc((size_t)bench, sizeof(double));
         for (int typed = 0; typed < 2; typed++) {
-            if (only && strcmp(only, typed ? "typed" : "text") != 0)
+            const char *mode = typed ? "typed" : "text";
+            if (only && strcmp(only, mode) != 0)
                 continue;
-            printf(",\"%s\":[", typed ? "typed" : "text");
+            printf(",\"%s\":[", mode);
             for (int k = 0; k < bench; k++) {
-                double t0 = now_s();
+                double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
                 if (write_file(&t, out, &opts, typed, &w) != 0)
                     return 1;
-                printf("%s%.6f", k ? "," : "", now_s() - t0);
+                cpu[k] = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+                printf("%s%.6f", k ? "," : "", clock_s(CLOCK_MONOTONIC) - t0);
             }
+            printf("],\"%s_cpu\":[", mode);
+            for (int k = 0; k < bench; k++)
+                printf("%s%.6f", k ? "," : "", cpu[k]);
             printf("]");
         }
+        free(cpu);
         FILE *f = fopen(out, "rb");
         long size = 0;
         if (f) {
