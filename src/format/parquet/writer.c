@@ -362,12 +362,18 @@ void pgcdc_pq_writer_free(pgcdc_pq_writer *w)
     free(w);
 }
 
+/* Empties the page under way of column c. */
+static void page_reset(pq_col *c)
+{
+    pgcdc_buf_reset(&c->vals);
+    c->nidx = c->nlevels = c->page_values = c->page_nulls = c->nbits = 0;
+}
+
 /* Empties column c's page, chunk, dictionary and statistics, keeping the
  * buffers' memory. */
 static void col_reset(const pgcdc_pq_writer *w, pq_col *c)
 {
-    pgcdc_buf_reset(&c->vals);
-    c->nidx = c->nlevels = c->page_values = c->page_nulls = c->nbits = 0;
+    page_reset(c);
     pgcdc_buf_reset(&c->chunk);
     c->rg_values = c->rg_nulls = c->data_uncompressed = 0;
     c->plain_pages = c->dict_pages = 0;
@@ -577,12 +583,7 @@ static int flush_page(pgcdc_pq_writer *w, pq_col *c)
     if (n < 0)
         return -1;
     c->data_uncompressed += n;
-    pgcdc_buf_reset(&c->vals);
-    c->nidx = 0;
-    c->nlevels = 0;
-    c->page_values = 0;
-    c->page_nulls = 0;
-    c->nbits = 0;
+    page_reset(c);
     return 0;
 }
 
