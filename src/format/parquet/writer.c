@@ -1028,6 +1028,28 @@ int pgcdc_pq_put_bytes(pgcdc_pq_writer *w, int col, const void *p, size_t len)
     return 0;
 }
 
+int pgcdc_pq_put_datum(pgcdc_pq_writer *w, int col, const pgcdc_pq_datum *d)
+{
+    if (d->null)
+        return pgcdc_pq_put_null(w, col);
+    if (col < 0 || col >= w->ncols)
+        return bad_col(w, col, "datum");
+    switch (w->cols[col].def.physical) {
+    case PGCDC_PQ_BOOLEAN:
+        return pgcdc_pq_put_bool(w, col, d->v.i32);
+    case PGCDC_PQ_INT32:
+        return pgcdc_pq_put_i32(w, col, d->v.i32);
+    case PGCDC_PQ_INT64:
+        return pgcdc_pq_put_i64(w, col, d->v.i64);
+    case PGCDC_PQ_FLOAT:
+        return pgcdc_pq_put_float(w, col, d->v.f4);
+    case PGCDC_PQ_DOUBLE:
+        return pgcdc_pq_put_double(w, col, d->v.f8);
+    default:
+        return pgcdc_pq_put_bytes(w, col, d->bytes, d->len);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* row groups and footer                                                     */
 /* ------------------------------------------------------------------------ */
