@@ -11,7 +11,7 @@
  *       [--bench N]
  *
  * --bench N writes the file N times and prints one JSON line with the
- * seconds of each run in two modes: "text" converts every value from its
+ * seconds (wall and process CPU) of each run in two modes: "text" converts every value from its
  * text (what a sink does per change) and writes; "typed" writes values
  * converted beforehand (the encoder alone). Fetching the rows is not timed.
  */
@@ -38,10 +38,10 @@ static int file_write(void *ctx, const void *p, size_t n, char *errstr, size_t e
     return 0;
 }
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -64,21 +64,29 @@ typedef struct {
     pgcdc_pq_datum *datums; /* typed bench: rows x cols */
 } table_data;
 
-/* Writes the table once; typed: from t->datums. Returns 0 or -1. */
-static int write_file(const table_data *t, const char *out, const pgcdc_pq_options *opts, int typed)
+/* Writes the table once; typed: from t->datums. *wp: the writer of the
+ * previous file, reset and reused (as a sink rolling files does), or NULL
+ * to open one; left for the next call. Returns 0 or -1. */
+static int write_file(const table_data *t, const char *out, const pgcdc_pq_options *opts, int typed,
+                      pgcdc_pq_writer **wp)
 {
     char err[512];
-    file_out fo = {fopen(out, "wb")};
+    static file_out fo;
+    fo.f = fopen(out, "wb");
     if (!fo.f) {
         perror(out);
         return -1;
     }
-    pgcdc_pq_writer *w;
-    if (pgcdc_pq_writer_open(&w, t->pq, t->ncols, opts, file_write, &fo, err, sizeof(err)) != 0) {
+    pgcdc_pq_writer *w = *wp;
+    if (w) {
+        pgcdc_pq_writer_reset(w, file_write, &fo);
+    } else if (pgcdc_pq_writer_open(&w, t->pq, t->ncols, opts, file_write, &fo, err, sizeof(err)) !=
+               0) {
         fprintf(stderr, "%s\n", err);
         fclose(fo.f);
         return -1;
     }
+    *wp = w;
     int nrows = PQntuples(t->rows), rc = -1;
     for (int r = 0; r < nrows; r++) {
         for (int c = 0; c < t->ncols; c++) {
@@ -107,7 +115,6 @@ static int write_file(const table_data *t, const char *out, const pgcdc_pq_optio
     }
     rc = 0;
 done:
-    pgcdc_pq_writer_free(w);
     if (fclose(fo.f) != 0)
         rc = -1;
     return rc;
@@ -222,8 +229,9 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = 0;
+    pgcdc_pq_writer *w = NULL;
     if (!bench) {
-        rc = write_file(&t, out, &opts, 0) ? 1 : 0;
+        rc = write_file(&t, out, &opts, 0, &w) ? 1 : 0;
     } else {
         /* typed values converted once, outside the clock (datums stay in
          * place, so decimal bytes pointing into their own fixed[] stay valid) */
@@ -249,16 +257,26 @@ int main(int argc, char **argv)
                 }
             }
         printf("{\"rows\":%zu", nrows);
+        const char *only = getenv("PGCDC_PQ_BENCH_ONLY"); /* "text" or "typed": profiling */
+        double *cpu = calloc((size_t)bench, sizeof(double));
         for (int typed = 0; typed < 2; typed++) {
-            printf(",\"%s\":[", typed ? "typed" : "text");
+            const char *mode = typed ? "typed" : "text";
+            if (only && strcmp(only, mode) != 0)
+                continue;
+            printf(",\"%s\":[", mode);
             for (int k = 0; k < bench; k++) {
-                double t0 = now_s();
-                if (write_file(&t, out, &opts, typed) != 0)
+                double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+                if (write_file(&t, out, &opts, typed, &w) != 0)
                     return 1;
-                printf("%s%.6f", k ? "," : "", now_s() - t0);
+                cpu[k] = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+                printf("%s%.6f", k ? "," : "", clock_s(CLOCK_MONOTONIC) - t0);
             }
+            printf("],\"%s_cpu\":[", mode);
+            for (int k = 0; k < bench; k++)
+                printf("%s%.6f", k ? "," : "", cpu[k]);
             printf("]");
         }
+        free(cpu);
         FILE *f = fopen(out, "rb");
         long size = 0;
         if (f) {
@@ -270,6 +288,7 @@ int main(int argc, char **argv)
         pgcdc_buf_free(&scratch);
         free(t.datums);
     }
+    pgcdc_pq_writer_free(w);
     for (int c = 0; c < t.ncols; c++)
         pgcdc_coltype_clear(&t.cols[c].type);
     free(t.cols);

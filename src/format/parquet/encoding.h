@@ -30,23 +30,40 @@ static inline int pgcdc_pq_bit_width(uint32_t max_value)
     return max_value ? 32 - __builtin_clz(max_value) : 0;
 }
 
+static inline uint64_t pgcdc_pq_rd64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t pgcdc_pq_rd32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 /* A 32-bit hash of a byte string for the dictionary's hash table (not
- * cryptographic; reads 8 bytes at a time). */
+ * cryptographic). Reads 8 bytes at a time; the tail as the string's last 8
+ * (or 4 + 4 overlapping, or 3 single) bytes, so that no byte-wise copy
+ * stalls the multiply that follows it. */
 static inline uint32_t pgcdc_pq_hash(const void *p, size_t len)
 {
     const unsigned char *s = p;
     uint64_t h = 0x9e3779b97f4a7c15ull ^ (len * 0xff51afd7ed558ccdull);
-    while (len >= 8) {
-        uint64_t k;
-        memcpy(&k, s, 8);
-        h = (h ^ k) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 29;
-        s += 8;
-        len -= 8;
-    }
-    if (len) {
-        uint64_t k = 0;
-        memcpy(&k, s, len);
+    if (len >= 8) {
+        const unsigned char *last = s + len - 8;
+        for (; s < last; s += 8) {
+            h = (h ^ pgcdc_pq_rd64(s)) * 0xbf58476d1ce4e5b9ull;
+            h ^= h >> 29;
+        }
+        h = (h ^ pgcdc_pq_rd64(last)) * 0x94d049bb133111ebull;
+    } else if (len >= 4) {
+        uint64_t k = pgcdc_pq_rd32(s) << 32 | pgcdc_pq_rd32(s + len - 4);
+        h = (h ^ k) * 0x94d049bb133111ebull;
+    } else if (len > 0) {
+        uint64_t k = (uint64_t)s[0] << 16 | (uint64_t)s[len >> 1] << 8 | s[len - 1];
         h = (h ^ k) * 0x94d049bb133111ebull;
     }
     h ^= h >> 32;

@@ -130,6 +130,25 @@ int pgcdc_pq_put_float(pgcdc_pq_writer *w, int col, float v);
 int pgcdc_pq_put_double(pgcdc_pq_writer *w, int col, double v);
 int pgcdc_pq_put_bytes(pgcdc_pq_writer *w, int col, const void *p, size_t len);
 
+/* A value of any physical type: the member of the column's physical type
+ * (booleans in i32), or bytes (BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY; they may
+ * point into fixed[], e.g. a decimal's two's complement). */
+typedef struct pgcdc_pq_datum {
+    int null;
+    union {
+        int32_t i32;
+        int64_t i64;
+        float f4;
+        double f8;
+    } v;
+    const void *bytes;
+    size_t len;
+    unsigned char fixed[16];
+} pgcdc_pq_datum;
+
+/* Puts a datum into column col by the column's physical type. */
+int pgcdc_pq_put_datum(pgcdc_pq_writer *w, int col, const pgcdc_pq_datum *d);
+
 /* Completes the row (every column must have had exactly one value); may
  * close a row group and call the write callback. */
 int pgcdc_pq_writer_end_row(pgcdc_pq_writer *w, char *errstr, size_t errstr_size);
@@ -140,6 +159,12 @@ int pgcdc_pq_writer_flush(pgcdc_pq_writer *w, char *errstr, size_t errstr_size);
 /* Flushes the last row group and writes the footer. A file with 0 rows is
  * valid (schema, no row groups). The writer accepts nothing afterwards. */
 int pgcdc_pq_writer_finish(pgcdc_pq_writer *w, char *errstr, size_t errstr_size);
+
+/* Starts a new file with the same schema and options on another output,
+ * keeping the writer's buffers (their memory is reused, not allocated and
+ * faulted in again): for rolling files. Whatever was buffered or failed is
+ * dropped. */
+void pgcdc_pq_writer_reset(pgcdc_pq_writer *w, pgcdc_pq_write_fn write, void *write_ctx);
 
 void pgcdc_pq_writer_free(pgcdc_pq_writer *w);
 

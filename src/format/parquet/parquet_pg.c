@@ -261,28 +261,6 @@ int pgcdc_pq_pg_parse(pgcdc_pq_pgconv conv, const pgcdc_pq_column *pc, const cha
     }
 }
 
-int pgcdc_pq_put_datum(pgcdc_pq_writer *w, int col, const pgcdc_pq_datum *d)
-{
-    if (d->null)
-        return pgcdc_pq_put_null(w, col);
-    if (col < 0 || col >= pgcdc_pq_writer_ncols(w))
-        return pgcdc_pq_put_null(w, col); /* records the bad index */
-    switch (pgcdc_pq_writer_column(w, col)->physical) {
-    case PGCDC_PQ_BOOLEAN:
-        return pgcdc_pq_put_bool(w, col, d->v.i32);
-    case PGCDC_PQ_INT32:
-        return pgcdc_pq_put_i32(w, col, d->v.i32);
-    case PGCDC_PQ_INT64:
-        return pgcdc_pq_put_i64(w, col, d->v.i64);
-    case PGCDC_PQ_FLOAT:
-        return pgcdc_pq_put_float(w, col, d->v.f4);
-    case PGCDC_PQ_DOUBLE:
-        return pgcdc_pq_put_double(w, col, d->v.f8);
-    default:
-        return pgcdc_pq_put_bytes(w, col, d->bytes, d->len);
-    }
-}
-
 static int put_failed(pgcdc_pq_writer *w, char *errstr, size_t es)
 {
     const char *e = pgcdc_pq_writer_error(w);

@@ -7,8 +7,9 @@
  * pgcdc_pq_pg_put() runs per value and converts pgoutput's text
  * representation (DateStyle=ISO, extra_float_digits=3, bytea_output=hex,
  * as the pg source's connection sets them) without allocating. The two
- * halves of pgcdc_pq_pg_put (parse to a datum, put a datum) are public too,
- * for callers that convert ahead of writing.
+ * halves of pgcdc_pq_pg_put (pgcdc_pq_pg_parse to a datum here,
+ * pgcdc_pq_put_datum in parquet.h) are public too, for callers that convert
+ * ahead of writing.
  *
  * Documented behaviours: date 'infinity'/'-infinity' are written as INT32
  * max/min days and timestamp[tz] ones as INT64 max/min microseconds
@@ -42,21 +43,6 @@ typedef enum {
     PGCDC_PQ_PG_BYTEA,  /* hex text, decoded */
 } pgcdc_pq_pgconv;
 
-/* A converted value: the member of the column's physical type, or bytes
- * (pointing into the text, the scratch buffer or fixed[]). */
-typedef struct pgcdc_pq_datum {
-    int null;
-    union {
-        int32_t i32;
-        int64_t i64;
-        float f4;
-        double f8;
-    } v;
-    const void *bytes;
-    size_t len;
-    unsigned char fixed[16];
-} pgcdc_pq_datum;
-
 /* Maps a resolved column to its Parquet column (out->name borrows
  * col->name) and the conversion its values need. Pure; every type maps
  * (types without a Parquet counterpart are written as their text). */
@@ -67,9 +53,6 @@ void pgcdc_pq_pg_column(const pgcdc_column *col, pgcdc_pq_column *out, pgcdc_pq_
  * naming the column and the text. */
 int pgcdc_pq_pg_parse(pgcdc_pq_pgconv conv, const pgcdc_pq_column *pc, const char *text, size_t len,
                       pgcdc_pq_datum *d, pgcdc_buf *scratch, char *errstr, size_t errstr_size);
-
-/* Puts a datum into column col of the writer (by the column's physical type). */
-int pgcdc_pq_put_datum(pgcdc_pq_writer *w, int col, const pgcdc_pq_datum *d);
 
 /* Converts and puts one value as received ('n' null, 't' text). An unchanged
  * TOASTed value ('u') carries no data and is an error naming the column, as

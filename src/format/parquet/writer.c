@@ -10,6 +10,10 @@
  * RowGroup struct to the footer under way, so the footer needs no per-chunk
  * state kept beyond the row group.
  *
+ * Dictionary columns stage their values PLAIN and encode them a batch at a
+ * time per column: the hash table of one column stays in cache instead of
+ * every column's tables competing for it row after row.
+ *
  * Statistics are computed as values arrive; with dictionary encoding only
  * for values new to the dictionary (a repeated value cannot change min or
  * max). Floating-point NaN is left out of min/max (as the format asks);
@@ -34,6 +38,10 @@
 
 #define PQ_MAGIC "PAR1"
 #define PQ_STATS_MAX 4096 /* longer byte-array min/max are not written */
+/* Values of a dictionary column are staged PLAIN and encoded in batches of
+ * about this size, one column at a time (see dict_encode_staged). */
+#define PQ_STAGE_BYTES (128 * 1024)
+#define PQ_PREFETCH 16 /* hash table slots fetched ahead of their lookup */
 
 /* parquet.thrift enums */
 enum { PQ_PAGE_DATA = 0, PQ_PAGE_DICTIONARY = 2 };
@@ -56,7 +64,7 @@ typedef struct pq_col {
     int width; /* PLAIN bytes per value: 4, 8, type_length; 0 byte arrays; -1 booleans */
 
     /* the page under way */
-    pgcdc_buf vals; /* PLAIN values (no dictionary, or after the fallback) */
+    pgcdc_buf vals; /* PLAIN values (dictionary columns: staged, not encoded yet) */
     uint32_t *idx;  /* dictionary indices */
     size_t nidx, idx_cap;
     uint8_t *levels; /* definition levels (nullable columns) */
@@ -73,12 +81,11 @@ typedef struct pq_col {
     int plain_pages, dict_pages;
 
     /* dictionary */
-    int dict_on;     /* encoding this chunk with the dictionary */
-    pgcdc_buf dict;  /* PLAIN-encoded entries */
-    uint32_t *dofs;  /* byte arrays: offset of each entry's bytes in dict */
-    uint32_t *dhash; /* hash of each entry */
+    int dict_on;    /* encoding this chunk with the dictionary */
+    pgcdc_buf dict; /* PLAIN-encoded entries */
+    uint32_t *dofs; /* byte arrays: offset of each entry's bytes in dict */
     uint32_t ndict, dict_cap;
-    uint32_t *slots; /* open addressing: entry index + 1, 0 free */
+    uint64_t *slots; /* open addressing: hash << 32 | entry index + 1, 0 free */
     uint32_t nslots; /* power of two */
 
     /* statistics of the chunk */
@@ -88,6 +95,7 @@ typedef struct pq_col {
         double d;
     } smin, smax;
     pgcdc_buf bmin, bmax; /* byte arrays and fixed-length byte arrays */
+    uint64_t pmin, pmax;  /* byte arrays: big-endian 8-byte prefixes of bmin, bmax */
     int bstats_off;       /* a value longer than PQ_STATS_MAX was seen */
 } pq_col;
 
@@ -112,6 +120,10 @@ struct pgcdc_pq_writer {
     size_t nrgs;
     pgcdc_buf scratch;
     ZSTD_CCtx *zctx;
+    /* a staged batch of one dictionary column: value, length, hash */
+    const char **bpos;
+    uint32_t *blen, *bhash;
+    size_t batch_cap;
 
     char err[256];
 };
@@ -320,7 +332,6 @@ static void col_free(pq_col *c)
     pgcdc_buf_free(&c->chunk);
     pgcdc_buf_free(&c->dict);
     free(c->dofs);
-    free(c->dhash);
     free(c->slots);
     pgcdc_buf_free(&c->bmin);
     pgcdc_buf_free(&c->bmax);
@@ -345,7 +356,50 @@ void pgcdc_pq_writer_free(pgcdc_pq_writer *w)
     pgcdc_buf_free(&w->rgs);
     pgcdc_buf_free(&w->scratch);
     ZSTD_freeCCtx(w->zctx);
+    free(w->bpos);
+    free(w->blen);
+    free(w->bhash);
     free(w);
+}
+
+/* Empties the page under way of column c. */
+static void page_reset(pq_col *c)
+{
+    pgcdc_buf_reset(&c->vals);
+    c->nidx = c->nlevels = c->page_values = c->page_nulls = c->nbits = 0;
+}
+
+/* Empties column c's page, chunk, dictionary and statistics, keeping the
+ * buffers' memory. */
+static void col_reset(const pgcdc_pq_writer *w, pq_col *c)
+{
+    page_reset(c);
+    pgcdc_buf_reset(&c->chunk);
+    c->rg_values = c->rg_nulls = c->data_uncompressed = 0;
+    c->plain_pages = c->dict_pages = 0;
+    c->has_minmax = 0;
+    c->bstats_off = 0;
+    pgcdc_buf_reset(&c->bmin);
+    pgcdc_buf_reset(&c->bmax);
+    pgcdc_buf_reset(&c->dict);
+    c->ndict = 0;
+    if (c->slots)
+        memset(c->slots, 0, sizeof(uint64_t) * c->nslots);
+    c->dict_on = w->opts.dictionary && c->width != -1;
+}
+
+void pgcdc_pq_writer_reset(pgcdc_pq_writer *w, pgcdc_pq_write_fn write, void *write_ctx)
+{
+    for (int i = 0; i < w->ncols; i++)
+        col_reset(w, &w->cols[i]);
+    w->write = write;
+    w->write_ctx = write_ctx;
+    w->rows = w->rg_rows = 0;
+    w->pos = 0;
+    w->finished = 0;
+    pgcdc_buf_reset(&w->rgs);
+    w->nrgs = 0;
+    w->err[0] = 0;
 }
 
 const char *pgcdc_pq_writer_error(const pgcdc_pq_writer *w)
@@ -432,22 +486,31 @@ static const pgcdc_buf *compress(pgcdc_pq_writer *w, const pgcdc_buf *src)
     }
 }
 
-/* Appends PageHeader + compressed body of w->body to out; returns the
- * uncompressed size (header included) or -1. */
+/* Appends PageHeader + compressed body to out, the body being w->body
+ * followed by tail (tail_len bytes, may be 0: kept apart so an uncompressed
+ * page's values are copied once); returns the uncompressed size (header
+ * included) or -1. */
 static int64_t emit_page(pgcdc_pq_writer *w, pgcdc_buf *out, int type, int32_t nvalues,
-                         int encoding)
+                         int encoding, const void *tail, size_t tail_len)
 {
-    if (w->body.len > INT32_MAX)
-        return fail(w, "parquet: a page of %zu bytes is too large (lower page_bytes)", w->body.len);
-    const pgcdc_buf *body = compress(w, &w->body);
-    if (!body)
-        return -1;
+    size_t raw = w->body.len + tail_len;
+    if (raw > INT32_MAX)
+        return fail(w, "parquet: a page of %zu bytes is too large (lower page_bytes)", raw);
+    const pgcdc_buf *body = &w->body;
+    if (w->opts.codec != PGCDC_PQ_UNCOMPRESSED) {
+        if (tail_len)
+            pgcdc_buf_append(&w->body, tail, tail_len);
+        tail_len = 0;
+        body = compress(w, &w->body);
+        if (!body)
+            return -1;
+    }
     pgcdc_buf_reset(&w->head);
     pgcdc_thrift_w t;
     pgcdc_thrift_init(&t, &w->head);
     pgcdc_thrift_i32(&t, 1, type);
-    pgcdc_thrift_i32(&t, 2, (int32_t)w->body.len);
-    pgcdc_thrift_i32(&t, 3, (int32_t)body->len);
+    pgcdc_thrift_i32(&t, 2, (int32_t)raw);
+    pgcdc_thrift_i32(&t, 3, (int32_t)(body->len + tail_len));
     if (type == PQ_PAGE_DATA) {
         pgcdc_thrift_struct_begin(&t, 5);
         pgcdc_thrift_i32(&t, 1, nvalues);
@@ -463,13 +526,20 @@ static int64_t emit_page(pgcdc_pq_writer *w, pgcdc_buf *out, int type, int32_t n
     }
     pgcdc_thrift_finish(&t);
     pgcdc_buf_append(out, w->head.data, w->head.len);
-    pgcdc_buf_append(out, body->data, body->len);
-    return (int64_t)(w->head.len + w->body.len);
+    if (body->len)
+        pgcdc_buf_append(out, body->data, body->len);
+    if (tail_len)
+        pgcdc_buf_append(out, tail, tail_len);
+    return (int64_t)(w->head.len + raw);
 }
+
+static int dict_encode_staged(pgcdc_pq_writer *w, pq_col *c);
 
 /* Encodes and compresses the page under way of column c into its chunk. */
 static int flush_page(pgcdc_pq_writer *w, pq_col *c)
 {
+    if (dict_encode_staged(w, c) != 0)
+        return -1;
     size_t nvalues = c->page_values;
     if (nvalues == 0)
         return 0;
@@ -494,6 +564,8 @@ static int flush_page(pgcdc_pq_writer *w, pq_col *c)
         p[3] = (unsigned char)(n >> 24);
     }
     int encoding = PQ_ENC_PLAIN;
+    const void *tail = NULL;
+    size_t tail_len = 0;
     if (c->dict_on && c->nidx) { /* (an all-null page has no values to encode) */
         int bw = pgcdc_pq_bit_width(c->ndict ? c->ndict - 1 : 0);
         if (bw == 0)
@@ -503,20 +575,15 @@ static int flush_page(pgcdc_pq_writer *w, pq_col *c)
         encoding = PQ_ENC_RLE_DICTIONARY;
         c->dict_pages++;
     } else {
-        if (c->vals.len) /* all-null pages have none */
-            pgcdc_buf_append(b, c->vals.data, c->vals.len);
+        tail = c->vals.data; /* (all-null pages have no values) */
+        tail_len = c->vals.len;
         c->plain_pages++;
     }
-    int64_t n = emit_page(w, &c->chunk, PQ_PAGE_DATA, (int32_t)nvalues, encoding);
+    int64_t n = emit_page(w, &c->chunk, PQ_PAGE_DATA, (int32_t)nvalues, encoding, tail, tail_len);
     if (n < 0)
         return -1;
     c->data_uncompressed += n;
-    pgcdc_buf_reset(&c->vals);
-    c->nidx = 0;
-    c->nlevels = 0;
-    c->page_values = 0;
-    c->page_nulls = 0;
-    c->nbits = 0;
+    page_reset(c);
     return 0;
 }
 
@@ -627,6 +694,17 @@ static int bytes_cmp(const pq_col *c, const void *a, size_t al, const void *b, s
     return al < bl ? -1 : (al > bl ? 1 : 0);
 }
 
+/* The first 8 bytes of a byte string, zero-padded, as a big-endian number:
+ * when two prefixes differ, they order the strings as memcmp-then-length
+ * does (a shorter string that is a prefix of the other is smaller either
+ * way); when they are equal, only a full comparison can tell. */
+static inline uint64_t prefix8(const void *p, size_t len)
+{
+    uint64_t v = 0;
+    memcpy(&v, p, len < 8 ? len : 8);
+    return __builtin_bswap64(v);
+}
+
 static void stat_bytes(pq_col *c, const void *p, size_t len)
 {
     if (c->bstats_off)
@@ -635,18 +713,24 @@ static void stat_bytes(pq_col *c, const void *p, size_t len)
         c->bstats_off = 1;
         return;
     }
+    uint64_t pv = c->width == 0 ? prefix8(p, len) : 0;
     if (!c->has_minmax) {
         pgcdc_buf_append(&c->bmin, p, len);
         pgcdc_buf_append(&c->bmax, p, len);
+        c->pmin = c->pmax = pv;
         c->has_minmax = 1;
         return;
     }
+    if (c->width == 0 && pv > c->pmin && pv < c->pmax)
+        return; /* strictly inside: neither bound moves */
     if (bytes_cmp(c, p, len, c->bmin.data, c->bmin.len) < 0) {
         pgcdc_buf_reset(&c->bmin);
         pgcdc_buf_append(&c->bmin, p, len);
+        c->pmin = pv;
     } else if (bytes_cmp(c, p, len, c->bmax.data, c->bmax.len) > 0) {
         pgcdc_buf_reset(&c->bmax);
         pgcdc_buf_append(&c->bmax, p, len);
+        c->pmax = pv;
     }
 }
 
@@ -683,27 +767,25 @@ static void stat_value(pq_col *c, const void *p, size_t len)
     }
 }
 
-static void dict_reset(pq_col *c)
-{
-    pgcdc_buf_reset(&c->dict);
-    c->ndict = 0;
-    if (c->slots)
-        memset(c->slots, 0, sizeof(uint32_t) * c->nslots);
-}
-
+/* Slots hold (hash << 32 | entry + 1): a probe compares hashes without
+ * touching the entries (one cache miss per lookup instead of three). */
 static void dict_rehash(pq_col *c)
 {
     uint32_t n = c->nslots ? c->nslots * 2 : 1024;
-    free(c->slots);
-    c->slots = xrealloc(NULL, sizeof(uint32_t) * n);
-    memset(c->slots, 0, sizeof(uint32_t) * n);
+    uint64_t *old = c->slots;
+    uint32_t oldn = c->nslots;
+    c->slots = xrealloc(NULL, sizeof(uint64_t) * n);
+    memset(c->slots, 0, sizeof(uint64_t) * n);
     c->nslots = n;
-    for (uint32_t e = 0; e < c->ndict; e++) {
-        uint32_t s = c->dhash[e] & (n - 1);
+    for (uint32_t i = 0; i < oldn; i++) {
+        if (!old[i])
+            continue;
+        uint32_t s = (uint32_t)(old[i] >> 32) & (n - 1);
         while (c->slots[s])
             s = (s + 1) & (n - 1);
-        c->slots[s] = e + 1;
+        c->slots[s] = old[i];
     }
+    free(old);
 }
 
 /* The value's bytes as stored in the dictionary. */
@@ -721,24 +803,22 @@ static inline const char *dict_entry(const pq_col *c, uint32_t e, size_t *len)
 }
 
 /*
- * Adds one value (PLAIN bytes p/len; byte arrays without their length
- * prefix) to the page under way of a dictionary column: its index, and a
- * new entry when unseen. When the dictionary outgrows its limit the page is
- * closed and the chunk continues PLAIN.
+ * Appends the dictionary index of one value (PLAIN bytes p/len; byte arrays
+ * without their length prefix) to the page under way, adding an entry (and
+ * its statistics) when unseen. Returns 0, or -1 after recording an error.
  */
-static int dict_put(pgcdc_pq_writer *w, pq_col *c, const void *p, size_t len)
+static inline int dict_put(pgcdc_pq_writer *w, pq_col *c, const void *p, size_t len, uint32_t h)
 {
-    uint32_t h = pgcdc_pq_hash(p, len);
-    if (!c->nslots || (c->ndict + 1) * 2 > c->nslots)
+    if ((c->ndict + 1) * 2 > c->nslots)
         dict_rehash(c);
     uint32_t mask = c->nslots - 1, s = h & mask, e;
     for (;;) {
-        e = c->slots[s];
-        if (!e)
+        uint64_t v = c->slots[s];
+        if (!v)
             break;
-        e--;
-        if (c->dhash[e] == h) {
+        if ((uint32_t)(v >> 32) == h) {
             size_t el;
+            e = (uint32_t)v - 1;
             const char *ep = dict_entry(c, e, &el);
             if (el == len && memcmp(ep, p, len) == 0)
                 goto found;
@@ -748,68 +828,155 @@ static int dict_put(pgcdc_pq_writer *w, pq_col *c, const void *p, size_t len)
     if (len > UINT32_MAX - 8 || c->dict.len + len + 4 > UINT32_MAX)
         return fail(w, "parquet: column \"%s\": value too large for a dictionary", c->def.name);
     e = c->ndict++;
-    if (c->ndict > c->dict_cap) {
-        c->dict_cap = c->dict_cap ? c->dict_cap * 2 : 1024;
-        c->dhash = xrealloc(c->dhash, sizeof(uint32_t) * c->dict_cap);
-        if (c->width == 0)
-            c->dofs = xrealloc(c->dofs, sizeof(uint32_t) * c->dict_cap);
-    }
-    c->dhash[e] = h;
-    c->slots[s] = e + 1;
     if (c->width == 0) {
+        if (c->ndict > c->dict_cap) {
+            c->dict_cap = c->dict_cap ? c->dict_cap * 2 : 1024;
+            c->dofs = xrealloc(c->dofs, sizeof(uint32_t) * c->dict_cap);
+        }
         uint32_t l = (uint32_t)len;
         pgcdc_buf_append(&c->dict, &l, 4);
         c->dofs[e] = (uint32_t)c->dict.len;
     }
+    c->slots[s] = (uint64_t)h << 32 | (e + 1);
     pgcdc_buf_append(&c->dict, p, len);
     stat_value(c, p, len);
 found:
-    if (c->nidx == c->idx_cap) {
-        c->idx_cap = c->idx_cap ? c->idx_cap * 2 : 1024;
-        c->idx = xrealloc(c->idx, sizeof(uint32_t) * c->idx_cap);
-    }
     c->idx[c->nidx++] = e;
-    if (c->dict.len > w->opts.dictionary_page_bytes) {
-        /* fallback: pages so far keep their indices, the rest is PLAIN */
-        if (flush_page(w, c) != 0)
-            return -1;
-        c->dict_on = 0;
-    }
     return 0;
 }
 
-/* Appends a fixed-width value (little-endian PLAIN bytes). */
-static inline int put_fixed(pgcdc_pq_writer *w, pq_col *c, const void *p, size_t len)
+/* Walks the PLAIN values in [p, end): the next value's bytes and length. */
+static inline const char *plain_next(const pq_col *c, const char **p, size_t *len)
 {
-    if (c->dict_on)
-        return dict_put(w, c, p, len);
-    pgcdc_buf_append(&c->vals, p, len);
-    stat_value(c, p, len);
+    const char *v = *p;
+    if (c->width > 0) {
+        *len = (size_t)c->width;
+    } else {
+        uint32_t l;
+        memcpy(&l, v, 4);
+        v += 4;
+        *len = l;
+    }
+    *p = v + *len;
+    return v;
+}
+
+/*
+ * Dictionary-encodes the values staged PLAIN in c->vals (a column at a time,
+ * so one column's hash table stays in cache). When the dictionary outgrows
+ * its limit, the chunk falls back to PLAIN: the page under way is turned
+ * back into PLAIN values (its indices looked up, the staged rest appended),
+ * pages already closed keep their indices and the dictionary page.
+ */
+static int dict_encode_staged(pgcdc_pq_writer *w, pq_col *c)
+{
+    if (!c->dict_on || !c->vals.len)
+        return 0;
+    size_t n = c->page_values - c->page_nulls; /* an upper bound of the indices needed */
+    if (n > c->idx_cap) {
+        c->idx_cap = n < 1024 ? 1024 : n * 2;
+        c->idx = xrealloc(c->idx, sizeof(uint32_t) * c->idx_cap);
+    }
+    /* hash the batch first, then look values up with the slots of the
+     * values PQ_PREFETCH ahead already on their way to the cache */
+    const char *p = c->vals.data, *end = p + c->vals.len;
+    size_t nb = 0;
+    while (p < end) {
+        if (nb == w->batch_cap) {
+            w->batch_cap = w->batch_cap ? w->batch_cap * 2 : 4096;
+            w->bhash = xrealloc(w->bhash, sizeof(uint32_t) * w->batch_cap);
+            w->bpos = xrealloc(w->bpos, sizeof(const char *) * w->batch_cap);
+            w->blen = xrealloc(w->blen, sizeof(uint32_t) * w->batch_cap);
+        }
+        size_t len;
+        const char *v = plain_next(c, &p, &len);
+        w->bpos[nb] = v;
+        w->blen[nb] = (uint32_t)len;
+        w->bhash[nb++] = pgcdc_pq_hash(v, len);
+    }
+    p = c->vals.data;
+    for (size_t i = 0; i < nb; i++) {
+        if (i + PQ_PREFETCH < nb && c->nslots)
+            __builtin_prefetch(&c->slots[w->bhash[i + PQ_PREFETCH] & (c->nslots - 1)]);
+        if (dict_put(w, c, w->bpos[i], w->blen[i], w->bhash[i]) != 0)
+            return -1;
+        p = w->bpos[i] + w->blen[i];
+        if (c->dict.len > w->opts.dictionary_page_bytes)
+            break;
+    }
+    if (c->dict.len <= w->opts.dictionary_page_bytes) {
+        pgcdc_buf_reset(&c->vals);
+        return 0;
+    }
+    /* fallback */
+    pgcdc_buf *b = &w->body;
+    pgcdc_buf_reset(b);
+    for (size_t i = 0; i < c->nidx; i++) {
+        size_t len;
+        const char *v = dict_entry(c, c->idx[i], &len);
+        if (c->width == 0) {
+            uint32_t l = (uint32_t)len;
+            pgcdc_buf_append(b, &l, 4);
+        }
+        pgcdc_buf_append(b, v, len);
+    }
+    const char *rest = p;
+    while (p < end) {
+        size_t len;
+        const char *v = plain_next(c, &p, &len);
+        stat_value(c, v, len);
+    }
+    pgcdc_buf_append(b, rest, (size_t)(end - rest));
+    pgcdc_buf tmp = c->vals;
+    c->vals = *b;
+    *b = tmp;
+    c->nidx = 0;
+    c->dict_on = 0;
     return 0;
 }
 
 int pgcdc_pq_put_i32(pgcdc_pq_writer *w, int col, int32_t v)
 {
     pq_col *c = begin_put(w, col, PGCDC_PQ_INT32, "int32");
-    return c ? put_fixed(w, c, &v, 4) : -1;
+    if (!c)
+        return -1;
+    pgcdc_buf_append(&c->vals, &v, 4);
+    if (!c->dict_on)
+        stat_i64(c, v);
+    return 0;
 }
 
 int pgcdc_pq_put_i64(pgcdc_pq_writer *w, int col, int64_t v)
 {
     pq_col *c = begin_put(w, col, PGCDC_PQ_INT64, "int64");
-    return c ? put_fixed(w, c, &v, 8) : -1;
+    if (!c)
+        return -1;
+    pgcdc_buf_append(&c->vals, &v, 8);
+    if (!c->dict_on)
+        stat_i64(c, v);
+    return 0;
 }
 
 int pgcdc_pq_put_float(pgcdc_pq_writer *w, int col, float v)
 {
     pq_col *c = begin_put(w, col, PGCDC_PQ_FLOAT, "float");
-    return c ? put_fixed(w, c, &v, 4) : -1;
+    if (!c)
+        return -1;
+    pgcdc_buf_append(&c->vals, &v, 4);
+    if (!c->dict_on)
+        stat_f64(c, v);
+    return 0;
 }
 
 int pgcdc_pq_put_double(pgcdc_pq_writer *w, int col, double v)
 {
     pq_col *c = begin_put(w, col, PGCDC_PQ_DOUBLE, "double");
-    return c ? put_fixed(w, c, &v, 8) : -1;
+    if (!c)
+        return -1;
+    pgcdc_buf_append(&c->vals, &v, 8);
+    if (!c->dict_on)
+        stat_f64(c, v);
+    return 0;
 }
 
 int pgcdc_pq_put_bool(pgcdc_pq_writer *w, int col, int v)
@@ -839,15 +1006,16 @@ int pgcdc_pq_put_bytes(pgcdc_pq_writer *w, int col, const void *p, size_t len)
                         c->def.name, c->width, len);
         if (!begin_put(w, col, PGCDC_PQ_FIXED_LEN_BYTE_ARRAY, "bytes"))
             return -1;
-        return put_fixed(w, c, p, len);
+        pgcdc_buf_append(&c->vals, p, len);
+        if (!c->dict_on)
+            stat_bytes(c, p, len);
+        return 0;
     }
     if (len > INT32_MAX)
         return fail(w, "parquet: column \"%s\": a value of %zu bytes is over 2 GiB", c->def.name,
                     len);
     if (!begin_put(w, col, PGCDC_PQ_BYTE_ARRAY, "bytes"))
         return -1;
-    if (c->dict_on)
-        return dict_put(w, c, p, len);
     uint32_t l = (uint32_t)len;
     pgcdc_buf_reserve(&c->vals, 4 + len);
     memcpy(c->vals.data + c->vals.len, &l, 4);
@@ -855,8 +1023,31 @@ int pgcdc_pq_put_bytes(pgcdc_pq_writer *w, int col, const void *p, size_t len)
         memcpy(c->vals.data + c->vals.len + 4, p, len);
     c->vals.len += 4 + len;
     c->vals.data[c->vals.len] = 0;
-    stat_bytes(c, p, len);
+    if (!c->dict_on)
+        stat_bytes(c, p, len);
     return 0;
+}
+
+int pgcdc_pq_put_datum(pgcdc_pq_writer *w, int col, const pgcdc_pq_datum *d)
+{
+    if (d->null)
+        return pgcdc_pq_put_null(w, col);
+    if (col < 0 || col >= w->ncols)
+        return bad_col(w, col, "datum");
+    switch (w->cols[col].def.physical) {
+    case PGCDC_PQ_BOOLEAN:
+        return pgcdc_pq_put_bool(w, col, d->v.i32);
+    case PGCDC_PQ_INT32:
+        return pgcdc_pq_put_i32(w, col, d->v.i32);
+    case PGCDC_PQ_INT64:
+        return pgcdc_pq_put_i64(w, col, d->v.i64);
+    case PGCDC_PQ_FLOAT:
+        return pgcdc_pq_put_float(w, col, d->v.f4);
+    case PGCDC_PQ_DOUBLE:
+        return pgcdc_pq_put_double(w, col, d->v.f8);
+    default:
+        return pgcdc_pq_put_bytes(w, col, d->bytes, d->len);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -955,9 +1146,9 @@ static int flush_chunk(pgcdc_pq_writer *w, pq_col *c, pgcdc_thrift_w *t, int64_t
     int64_t dict_off = -1, unc = 0;
     if (c->dict_pages > 0) {
         pgcdc_buf_reset(&w->body);
-        pgcdc_buf_append(&w->body, c->dict.data, c->dict.len);
         pgcdc_buf hb = PGCDC_BUF_INIT;
-        int64_t n = emit_page(w, &hb, PQ_PAGE_DICTIONARY, (int32_t)c->ndict, PQ_ENC_PLAIN);
+        int64_t n = emit_page(w, &hb, PQ_PAGE_DICTIONARY, (int32_t)c->ndict, PQ_ENC_PLAIN,
+                              c->dict.data, c->dict.len);
         if (n < 0) {
             pgcdc_buf_free(&hb);
             return report(w, errstr, es);
@@ -1003,16 +1194,7 @@ static int flush_chunk(pgcdc_pq_writer *w, pq_col *c, pgcdc_thrift_w *t, int64_t
     *total_unc += unc;
     *total_comp += comp;
 
-    /* the next chunk starts afresh */
-    pgcdc_buf_reset(&c->chunk);
-    c->rg_values = c->rg_nulls = c->data_uncompressed = 0;
-    c->plain_pages = c->dict_pages = 0;
-    c->has_minmax = 0;
-    c->bstats_off = 0;
-    pgcdc_buf_reset(&c->bmin);
-    pgcdc_buf_reset(&c->bmax);
-    dict_reset(c);
-    c->dict_on = w->opts.dictionary && c->width != -1;
+    col_reset(w, c); /* the next chunk starts afresh */
     return 0;
 }
 
@@ -1059,6 +1241,8 @@ int pgcdc_pq_writer_end_row(pgcdc_pq_writer *w, char *errstr, size_t es)
                  c->def.name);
             return report(w, errstr, es);
         }
+        if (c->dict_on && c->vals.len >= PQ_STAGE_BYTES && dict_encode_staged(w, c) != 0)
+            return report(w, errstr, es);
         if (page_size(c) >= w->opts.page_bytes)
             page_full = 1;
     }

@@ -369,6 +369,7 @@ static void test_writer_shapes(void)
         {PGCDC_PQ_ZSTD, 1, 0, 0, 0, 0, 1, 0, 1},                /* 1 row */
         {PGCDC_PQ_SNAPPY, 1, 64, 0, 0, 0, 5000, 3, 1},          /* many tiny pages */
         {PGCDC_PQ_ZSTD, 1, 4096, 2048, 0, 0, 20000, 100, 1},    /* dictionary fallback */
+        {PGCDC_PQ_SNAPPY, 1, 40, 3000, 0, 0, 3000, 5, 1},       /* fallback after pages */
         {PGCDC_PQ_UNCOMPRESSED, 0, 1024, 0, 1, 0, 300, 10, -1}, /* row group per page */
         {PGCDC_PQ_ZSTD, 0, 0, 0, 0, 1000, 10000, 1 << 20, 10},  /* long strings: no stats */
         {PGCDC_PQ_SNAPPY, 1, 0, 0, 0, 1, 3, 0, 3},              /* one row per group */
@@ -448,6 +449,37 @@ static void test_writer_errors(void)
     footer_info fi;
     CHECK(write_rows(&m, &o, 10, 1, &fi) == -1);
     pgcdc_buf_free(&m.out);
+}
+
+/* One writer, two files: reset drops nothing of the second file's rows and
+ * keeps nothing of the first's. */
+static void test_writer_reset(void)
+{
+    char err[256];
+    pgcdc_pq_options o;
+    pgcdc_pq_options_init(&o);
+    o.page_bytes = 100;
+    mem_out a = {PGCDC_BUF_INIT, -1}, b = {PGCDC_BUF_INIT, -1};
+    pgcdc_pq_writer *w;
+    CHECK(pgcdc_pq_writer_open(&w, &k_cols[1], 1, &o, mem_write, &a, err, sizeof(err)) == 0);
+    for (int i = 0; i < 50; i++) {
+        pgcdc_pq_put_bytes(w, 0, "abc", (size_t)(i % 3));
+        CHECK(pgcdc_pq_writer_end_row(w, err, sizeof(err)) == 0);
+    }
+    pgcdc_pq_put_null(w, 0); /* a row left incomplete is dropped by reset */
+    pgcdc_pq_writer_reset(w, mem_write, &b);
+    CHECK(pgcdc_pq_writer_rows(w) == 0 && pgcdc_pq_writer_written(w) == 0);
+    for (int i = 0; i < 7; i++) {
+        pgcdc_pq_put_null(w, 0);
+        CHECK(pgcdc_pq_writer_end_row(w, err, sizeof(err)) == 0);
+    }
+    CHECK(pgcdc_pq_writer_finish(w, err, sizeof(err)) == 0);
+    pgcdc_pq_writer_free(w);
+    footer_info fi;
+    CHECK(a.out.len == 0); /* the first file was never finished */
+    CHECK(check_file(&b.out, &fi) == 0 && fi.num_rows == 7 && fi.nrowgroups == 1);
+    pgcdc_buf_free(&a.out);
+    pgcdc_buf_free(&b.out);
 }
 
 /* ------------------------------------------------------------- pg values */
@@ -576,6 +608,7 @@ int main(void)
     TEST_RUN(test_rle);
     TEST_RUN(test_writer_shapes);
     TEST_RUN(test_writer_errors);
+    TEST_RUN(test_writer_reset);
     TEST_RUN(test_pg_values);
     TEST_DONE();
 }
