@@ -682,6 +682,11 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
     {"lake.s3.session.token", PGCDC_CFG_SECRET, NULL, NULL, OFF(lake_s3_session_token),
      "pgcdc: a session token for temporary credentials. Unset: `AWS_SESSION_TOKEN`.", NULL, G_LAKE,
      0, 0, NULL},
+    {"lake.format", PGCDC_CFG_ENUM, "delta", "delta|jsonl", OFF(lake_format),
+     "pgcdc: `delta`: Delta Lake tables of typed Parquet files (see docs/LAKE.md). `jsonl`: "
+     "JSON Lines files of the events as they are (what the file sink writes), partitioned by "
+     "commit date, for readers that want the Debezium JSON itself.",
+     NULL, G_LAKE, 0, 0, NULL},
     {"lake.flush.bytes", PGCDC_CFG_LONG, "67108864", NULL, OFF(lake_flush_bytes),
      "pgcdc: a table's Parquet file is closed and committed once this many bytes of it are "
      "written (the changes in it are acknowledged to the slot then).",

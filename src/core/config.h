@@ -132,16 +132,17 @@ typedef struct pgcdc_config {
     char *sink_types; /* comma-separated: file, stdout */
     int file_fsync;   /* sink.file.fsync */
     /* lake sink */
-    char *lake_root;                 /* lake.root: directory or s3://bucket/prefix */
-    long long lake_flush_bytes;      /* lake.flush.bytes */
+    char *lake_root;                  /* lake.root: directory or s3://bucket/prefix */
+    long long lake_flush_bytes;       /* lake.flush.bytes */
     long long lake_flush_interval_ms; /* lake.flush.interval.ms */
-    int lake_compression;            /* lake.parquet.compression: PGCDC_LAKE_CODEC_* */
-    char *lake_s3_endpoint;          /* lake.s3.endpoint */
-    char *lake_s3_region;            /* lake.s3.region */
-    int lake_s3_path_style;          /* lake.s3.path.style: 0 auto, 1 true, 2 false */
-    char *lake_s3_access_key;        /* lake.s3.access.key.id */
-    char *lake_s3_secret_key;        /* lake.s3.secret.access.key */
-    char *lake_s3_session_token;     /* lake.s3.session.token */
+    int lake_compression;             /* lake.parquet.compression: PGCDC_LAKE_CODEC_* */
+    int lake_format;                  /* lake.format: PGCDC_LAKE_FORMAT_* */
+    char *lake_s3_endpoint;           /* lake.s3.endpoint */
+    char *lake_s3_region;             /* lake.s3.region */
+    int lake_s3_path_style;           /* lake.s3.path.style: 0 auto, 1 true, 2 false */
+    char *lake_s3_access_key;         /* lake.s3.access.key.id */
+    char *lake_s3_secret_key;         /* lake.s3.secret.access.key */
+    char *lake_s3_session_token;      /* lake.s3.session.token */
 
     /* kafka sink */
     char *kafka_bootstrap;
@@ -175,6 +176,7 @@ typedef struct pgcdc_config {
 } pgcdc_config;
 
 enum { PGCDC_LAKE_CODEC_SNAPPY, PGCDC_LAKE_CODEC_ZSTD, PGCDC_LAKE_CODEC_NONE };
+enum { PGCDC_LAKE_FORMAT_DELTA, PGCDC_LAKE_FORMAT_JSONL };
 
 typedef enum {
     PGCDC_CFG_STRING,

@@ -61,6 +61,7 @@ typedef struct lake_table {
     char *rel;
     char date[11];
     int64_t rows;
+    uint64_t bytes; /* JSON Lines: bytes in the open file */
     staged_file *staged;
     size_t nstaged, staged_cap;
     /* position of the last committed change, and of the last one written */
@@ -74,6 +75,7 @@ typedef struct lake_sink {
     pgcdc_lake_store *store;
     long long flush_bytes, interval_ms;
     pgcdc_pq_codec codec;
+    int jsonl;           /* lake.format: jsonl */
     lake_table **tables; /* pointers: open writers keep a table's address */
     size_t ntables;
     uint64_t written_seq, acked_seq;
@@ -132,6 +134,50 @@ typedef struct orphan_ctx {
     size_t n, cap;
 } orphan_ctx;
 
+/* JSON Lines files are named after their first change: part-<commit LSN>-
+ * <index>-...; one that starts after the recorded position was written by a
+ * commit that never finished. Files of changes without a position (read
+ * from Kafka) always count as committed. */
+static int after_done(const lake_table *t, const char *rel)
+{
+    const char *p = strstr(rel, "/part-");
+    unsigned long long commit, index;
+    if (!p || sscanf(p + 6, "%16llx-%8llx-", &commit, &index) != 2 || !commit)
+        return 0;
+    return commit > t->done_commit || (commit == t->done_commit && index > t->done_index);
+}
+
+static void position_key(const lake_table *t, char *out, size_t n)
+{
+    snprintf(out, n, "%s/_pgcdc_position.json", t->dir);
+}
+
+/* Reads the JSON Lines table's committed position (absent: none yet). */
+static int jsonl_position(lake_sink *ls, lake_table *t, char *errstr, size_t errstr_size)
+{
+    char key[4096];
+    position_key(t, key, sizeof(key));
+    pgcdc_buf b = PGCDC_BUF_INIT;
+    int rc = ls->store->type->get(ls->store, key, &b, errstr, errstr_size);
+    if (rc == 0) {
+        json_t *j = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+        json_t *c = json_object_get(j, "commit_lsn"), *x = json_object_get(j, "index");
+        if (!json_is_integer(c) || !json_is_integer(x)) {
+            snprintf(errstr, errstr_size,
+                     "%.256s/%.512s is not a pgcdc position: remove it to write "
+                     "everything the slot still has again",
+                     ls->store->root, key);
+            rc = -1;
+        } else {
+            t->done_commit = (uint64_t)json_integer_value(c);
+            t->done_index = (uint64_t)json_integer_value(x);
+        }
+        json_decref(j);
+    }
+    pgcdc_buf_free(&b);
+    return rc < 0 ? -1 : 0;
+}
+
 static int orphan_cb(void *ctx, const char *key, int64_t size, int64_t mtime_ms)
 {
     (void)size;
@@ -139,10 +185,13 @@ static int orphan_cb(void *ctx, const char *key, int64_t size, int64_t mtime_ms)
     orphan_ctx *o = ctx;
     size_t dl = strlen(o->t->dir);
     const char *rel = key + dl + 1;
-    if (!strncmp(rel, "_delta_log/", 11) || !strstr(rel, ".parquet"))
+    if (o->ls->jsonl) {
+        if (!strstr(rel, ".jsonl") || !after_done(o->t, rel))
+            return 0;
+    } else if (!strncmp(rel, "_delta_log/", 11) || !strstr(rel, ".parquet") ||
+               pgcdc_delta_state_file(&o->t->dt.state, rel)) {
         return 0;
-    if (pgcdc_delta_state_file(&o->t->dt.state, rel))
-        return 0;
+    }
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 16;
         char **n = realloc(o->keys, cap * sizeof(*n));
@@ -213,16 +262,19 @@ static lake_table *table_get(lake_sink *ls, const char *topic, size_t topic_len,
     t->ls = ls;
     snprintf(t->dir, topic_len + 8, "bronze/%s", t->topic);
     char err[1024];
-    if (pgcdc_delta_table_open(&t->dt, ls->store, t->dir, err, sizeof(err)) != 0 ||
-        remove_orphans(ls, t, err, sizeof(err)) != 0) {
+    int rc = ls->jsonl ? jsonl_position(ls, t, err, sizeof(err))
+                       : pgcdc_delta_table_open(&t->dt, ls->store, t->dir, err, sizeof(err));
+    if (rc != 0 || remove_orphans(ls, t, err, sizeof(err)) != 0) {
         snprintf(errstr, errstr_size, "lake: %s", err);
         table_free(t);
         return NULL;
     }
-    int64_t c = pgcdc_delta_state_txn(&t->dt.state, APP_LSN);
-    int64_t x = pgcdc_delta_state_txn(&t->dt.state, APP_INDEX);
-    t->done_commit = c > 0 ? (uint64_t)c : 0;
-    t->done_index = x > 0 ? (uint64_t)x : 0;
+    if (!ls->jsonl) {
+        int64_t c = pgcdc_delta_state_txn(&t->dt.state, APP_LSN);
+        int64_t x = pgcdc_delta_state_txn(&t->dt.state, APP_INDEX);
+        t->done_commit = c > 0 ? (uint64_t)c : 0;
+        t->done_index = x > 0 ? (uint64_t)x : 0;
+    }
     if (t->dt.state.version >= 0)
         pgcdc_log_info("lake", "table %s/%s at version %" PRId64 ", %zu files", ls->store->root,
                        t->dir, t->dt.state.version, t->dt.state.nfiles);
@@ -238,9 +290,13 @@ static int file_write_cb(void *ctx, const void *data, size_t len, char *errstr, 
     return t->ls->store->type->upload_write(t->up, data, len, errstr, errstr_size);
 }
 
-static const char *codec_ext(pgcdc_pq_codec c)
+static const char *file_ext(const lake_sink *ls)
 {
-    return c == PGCDC_PQ_SNAPPY ? ".snappy" : c == PGCDC_PQ_ZSTD ? ".zstd" : "";
+    if (ls->jsonl)
+        return ".jsonl";
+    return ls->codec == PGCDC_PQ_SNAPPY ? ".snappy.parquet"
+           : ls->codec == PGCDC_PQ_ZSTD ? ".zstd.parquet"
+                                        : ".parquet";
 }
 
 /* Opens the table's next file in partition `date`; the first change in it
@@ -250,8 +306,8 @@ static int file_open(lake_sink *ls, lake_table *t, const char *date, uint64_t co
 {
     char rel[256], key[4096];
     snprintf(rel, sizeof(rel),
-             "_commit_date=%s/part-%016" PRIx64 "-%08" PRIx64 "-%" PRIx64 "-%lu%s.parquet", date,
-             commit, index, (uint64_t)wall_ms(), ++ls->file_counter, codec_ext(ls->codec));
+             "_commit_date=%s/part-%016" PRIx64 "-%08" PRIx64 "-%" PRIx64 "-%lu%s", date, commit,
+             index, (uint64_t)wall_ms(), ++ls->file_counter, file_ext(ls));
     snprintf(key, sizeof(key), "%s/%s", t->dir, rel);
     pgcdc_pq_column *pq = malloc((size_t)t->ncols * sizeof(*pq));
     if (!pq || !(t->rel = strdup(rel))) {
@@ -268,7 +324,7 @@ static int file_open(lake_sink *ls, lake_table *t, const char *date, uint64_t co
     if (opts.row_group_bytes > (size_t)ls->flush_bytes)
         opts.row_group_bytes = (size_t)ls->flush_bytes;
     int rc = ls->store->type->upload_begin(ls->store, key, &t->up, errstr, errstr_size);
-    if (rc == 0)
+    if (rc == 0 && !ls->jsonl)
         rc =
             pgcdc_pq_writer_open(&t->w, pq, t->ncols, &opts, file_write_cb, t, errstr, errstr_size);
     free(pq);
@@ -282,6 +338,7 @@ static int file_open(lake_sink *ls, lake_table *t, const char *date, uint64_t co
     }
     snprintf(t->date, sizeof(t->date), "%s", date);
     t->rows = 0;
+    t->bytes = 0;
     return 0;
 }
 
@@ -289,12 +346,16 @@ static int file_open(lake_sink *ls, lake_table *t, const char *date, uint64_t co
  * next commit. */
 static int file_stage(lake_sink *ls, lake_table *t, char *errstr, size_t errstr_size)
 {
-    if (!t->w)
+    if (!t->up)
         return 0;
-    int rc = pgcdc_pq_writer_finish(t->w, errstr, errstr_size);
-    int64_t size = (int64_t)pgcdc_pq_writer_written(t->w);
-    pgcdc_pq_writer_free(t->w);
-    t->w = NULL;
+    int rc = 0;
+    int64_t size = (int64_t)t->bytes;
+    if (t->w) {
+        rc = pgcdc_pq_writer_finish(t->w, errstr, errstr_size);
+        size = (int64_t)pgcdc_pq_writer_written(t->w);
+        pgcdc_pq_writer_free(t->w);
+        t->w = NULL;
+    }
     pgcdc_lake_upload *up = t->up;
     t->up = NULL;
     if (rc != 0) {
@@ -557,12 +618,35 @@ static void build_commit(lake_sink *ls, lake_table *t, pgcdc_buf *c)
     (void)ls;
 }
 
+/* The staged files are visible already; recording the position of their
+ * last change makes them committed (see after_done). */
+static int jsonl_commit(lake_sink *ls, lake_table *t, char *errstr, size_t errstr_size)
+{
+    if (t->last_commit) {
+        char key[4096], body[96];
+        position_key(t, key, sizeof(key));
+        int n = snprintf(body, sizeof(body), "{\"commit_lsn\":%" PRIu64 ",\"index\":%" PRIu64 "}\n",
+                         t->last_commit, t->last_index);
+        if (ls->store->type->put(ls->store, key, body, (size_t)n, errstr, errstr_size) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < t->nstaged; i++)
+        free(t->staged[i].rel);
+    t->nstaged = 0;
+    t->dirty = 0;
+    t->done_commit = t->last_commit;
+    t->done_index = t->last_index;
+    return 0;
+}
+
 static int table_commit(lake_sink *ls, lake_table *t, char *errstr, size_t errstr_size)
 {
     if (file_stage(ls, t, errstr, errstr_size) != 0)
         return -1;
     if (!t->dirty && !t->nstaged && !t->schema_changed)
         return 0;
+    if (ls->jsonl)
+        return jsonl_commit(ls, t, errstr, errstr_size);
     pgcdc_buf c = PGCDC_BUF_INIT;
     char err[1024];
     int rc = 1;
@@ -690,6 +774,59 @@ static int put_row(lake_table *t, const pgcdc_record *r, const json_t *payload, 
     return rc;
 }
 
+/* Bookkeeping after a row went into the table's open file of `size` bytes. */
+static void row_done(lake_sink *ls, lake_table *t, const pgcdc_record *r, uint64_t size)
+{
+    t->rows++;
+    t->dirty = 1;
+    if (r->pos.commit_lsn) {
+        t->last_commit = r->pos.commit_lsn;
+        t->last_index = r->pos.index;
+    }
+    if (!ls->first_dirty_ms)
+        ls->first_dirty_ms = mono_ms();
+    if (size >= (uint64_t)ls->flush_bytes)
+        ls->commit_due = 1;
+}
+
+static int already_done(const lake_table *t, const pgcdc_record *r)
+{
+    return r->pos.commit_lsn &&
+           (r->pos.commit_lsn < t->done_commit ||
+            (r->pos.commit_lsn == t->done_commit && r->pos.index <= t->done_index));
+}
+
+/* lake.format jsonl: the record's value as one line, as the file sink
+ * writes it, in files partitioned by the commit date. */
+static int jsonl_record(lake_sink *ls, const pgcdc_record *r, const json_t *payload, char *errstr,
+                        size_t errstr_size)
+{
+    lake_table *t = table_get(ls, r->topic, r->topic_len, errstr, errstr_size);
+    if (!t)
+        return -1;
+    if (already_done(t, r))
+        return 0;
+    const json_t *source = json_object_get(payload, "source");
+    const json_t *ts = json_object_get(source, "ts_us");
+    int64_t us = ts ? (int64_t)json_integer_value(ts)
+                    : (int64_t)json_integer_value(json_object_get(source, "ts_ms")) * 1000;
+    if (!source) /* heartbeats, transaction boundaries: their own time */
+        us = (int64_t)json_integer_value(json_object_get(payload, "ts_ms")) * 1000;
+    char date[11];
+    date_of(us, date);
+    if (t->up && strcmp(t->date, date) && file_stage(ls, t, errstr, errstr_size) != 0)
+        return -1;
+    if (!t->up && file_open(ls, t, date, r->pos.commit_lsn, r->pos.index, errstr, errstr_size) != 0)
+        return -1;
+    const pgcdc_lake_store_type *st = ls->store->type;
+    if (st->upload_write(t->up, r->value, r->value_len, errstr, errstr_size) != 0 ||
+        st->upload_write(t->up, "\n", 1, errstr, errstr_size) != 0)
+        return -1;
+    t->bytes += (uint64_t)r->value_len + 1;
+    row_done(ls, t, r, t->bytes);
+    return 0;
+}
+
 static int lake_record(lake_sink *ls, const pgcdc_record *r, char *errstr, size_t errstr_size)
 {
     if (!r->value)
@@ -702,6 +839,10 @@ static int lake_record(lake_sink *ls, const pgcdc_record *r, char *errstr, size_
     if (!json_is_object(root)) {
         snprintf(errstr, errstr_size, "lake: a record of topic %.*s is not JSON: %s",
                  (int)r->topic_len, r->topic, jerr.text);
+        goto out;
+    }
+    if (ls->jsonl) {
+        rc = jsonl_record(ls, r, schema && payload ? payload : root, errstr, errstr_size);
         goto out;
     }
     const json_t *row = schema ? row_schema_of(schema) : NULL;
@@ -722,9 +863,7 @@ static int lake_record(lake_sink *ls, const pgcdc_record *r, char *errstr, size_
     lake_table *t = table_get(ls, r->topic, r->topic_len, errstr, errstr_size);
     if (!t)
         goto out;
-    if (r->pos.commit_lsn &&
-        (r->pos.commit_lsn < t->done_commit ||
-         (r->pos.commit_lsn == t->done_commit && r->pos.index <= t->done_index))) {
+    if (already_done(t, r)) {
         rc = 0; /* already in the table: sent again after a restart */
         goto out;
     }
@@ -740,24 +879,15 @@ static int lake_record(lake_sink *ls, const pgcdc_record *r, char *errstr, size_
                     : (int64_t)json_integer_value(json_object_get(source, "ts_ms")) * 1000;
     char date[11];
     date_of(us, date);
-    if (t->w && strcmp(t->date, date) && file_stage(ls, t, errstr, errstr_size) != 0)
+    if (t->up && strcmp(t->date, date) && file_stage(ls, t, errstr, errstr_size) != 0)
         goto out;
-    if (!t->w && file_open(ls, t, date, r->pos.commit_lsn, r->pos.index, errstr, errstr_size) != 0)
+    if (!t->up && file_open(ls, t, date, r->pos.commit_lsn, r->pos.index, errstr, errstr_size) != 0)
         goto out;
     if (put_row(t, r, payload, err, sizeof(err)) != 0) {
         snprintf(errstr, errstr_size, "lake: %s: %s", t->dir, err);
         goto out;
     }
-    t->rows++;
-    t->dirty = 1;
-    if (r->pos.commit_lsn) {
-        t->last_commit = r->pos.commit_lsn;
-        t->last_index = r->pos.index;
-    }
-    if (!ls->first_dirty_ms)
-        ls->first_dirty_ms = mono_ms();
-    if (pgcdc_pq_writer_written(t->w) + pgcdc_pq_writer_buffered(t->w) >= (uint64_t)ls->flush_bytes)
-        ls->commit_due = 1;
+    row_done(ls, t, r, pgcdc_pq_writer_written(t->w) + pgcdc_pq_writer_buffered(t->w));
     rc = 0;
 out:
     json_decref(root);
@@ -789,6 +919,7 @@ static int lake_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, ch
     ls->flush_bytes = cfg->lake_flush_bytes;
     ls->interval_ms = cfg->lake_flush_interval_ms;
     ls->queue_half = (uint64_t)cfg->queue_max_bytes / 2;
+    ls->jsonl = cfg->lake_format == PGCDC_LAKE_FORMAT_JSONL;
     ls->codec = cfg->lake_compression == PGCDC_LAKE_CODEC_ZSTD     ? PGCDC_PQ_ZSTD
                 : cfg->lake_compression == PGCDC_LAKE_CODEC_SNAPPY ? PGCDC_PQ_SNAPPY
                                                                    : PGCDC_PQ_UNCOMPRESSED;
