@@ -73,4 +73,15 @@ static inline void pgcdc_buf_putc(pgcdc_buf *buf, char c)
 void pgcdc_buf_put_i64(pgcdc_buf *buf, int64_t v);
 void pgcdc_buf_put_u64(pgcdc_buf *buf, uint64_t v);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+static inline int pgcdc_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
 #endif

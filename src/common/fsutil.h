@@ -22,4 +22,8 @@ int pgcdc_mkdir_p(const char *path, const char **failed);
 int pgcdc_file_replace(const char *dir, const char *name, const char *data, size_t len, int durable,
                        const char *what, char *errstr, size_t errstr_size);
 
+/* write(2) until all of p is written, retrying on EINTR. Returns 0, or -1
+ * with errno set. */
+int pgcdc_write_all(int fd, const void *p, size_t n);
+
 #endif

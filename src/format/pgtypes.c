@@ -738,16 +738,6 @@ static int conv_float(pgcdc_buf *buf, const pgcdc_coltype *ct, const char *t, si
     return 0;
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /*
  * bytea in hex output format ("\x0a0b"). Base64 modes decode into a scratch
  * region behind the reserved base64 output; hex mode re-emits the (validated)
@@ -769,7 +759,7 @@ static int conv_bytea(pgcdc_buf *buf, const pgcdc_coltype *ct, const pgcdc_type_
         char *out = buf->data + buf->len;
         *out++ = '"';
         for (size_t i = 0; i < hn; i++) {
-            int v = hexval((unsigned char)h[i]);
+            int v = pgcdc_hex_digit((unsigned char)h[i]);
             if (v < 0) {
                 buf->len = start;
                 buf->data[start] = 0;
@@ -785,7 +775,8 @@ static int conv_bytea(pgcdc_buf *buf, const pgcdc_coltype *ct, const pgcdc_type_
     size_t b64 = (nb + 2) / 3 * 4 + 2;
     unsigned char *raw = pgcdc_pgt_scratch(buf, b64, nb);
     for (size_t i = 0; i < nb; i++) {
-        int hi = hexval((unsigned char)h[2 * i]), lo = hexval((unsigned char)h[2 * i + 1]);
+        int hi = pgcdc_hex_digit((unsigned char)h[2 * i]),
+            lo = pgcdc_hex_digit((unsigned char)h[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return pgcdc_pgt_fail(errstr, es, ct, t, n);
         raw[i] = (unsigned char)(hi << 4 | lo);

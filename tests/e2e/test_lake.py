@@ -45,15 +45,20 @@ def bronze_rows(root, topic):
     return sorted(dt.to_pyarrow_table().to_pylist(), key=lambda r: (r["_commit_lsn"], r["_lsn"]))
 
 
-def wait_rows(root, topic, n, timeout=60):
+def wait_for(read, n, what, timeout=60):
+    """Polls read() until it returns at least n items."""
     deadline = time.time() + timeout
-    rows = []
+    items = []
     while time.time() < deadline:
-        rows = bronze_rows(root, topic)
-        if len(rows) >= n:
-            return rows
+        items = read()
+        if len(items) >= n:
+            return items
         time.sleep(0.2)
-    raise AssertionError(f"{topic}: {len(rows)} bronze rows after {timeout}s, want {n}")
+    raise AssertionError(f"{what}: {len(items)} after {timeout}s, want {n}")
+
+
+def wait_rows(root, topic, n, timeout=60):
+    return wait_for(lambda: bronze_rows(root, topic), n, f"{topic} bronze rows", timeout)
 
 
 def test_bronze_change_log(pg, pgcdc, unique_name, tmp_path):
@@ -172,18 +177,16 @@ def s3_lake(p, srv, prefix, **extra):
 
 def s3_rows(srv, prefix, topic, n, timeout=60):
     uri = f"s3://{srv.bucket}/{prefix}/bronze/{topic}"
-    deadline = time.time() + timeout
-    rows = []
-    while time.time() < deadline:
+
+    def read():
         try:
             dt = deltalake.DeltaTable(uri, storage_options=srv.delta_storage_options())
-            rows = dt.to_pyarrow_table().to_pylist()
         except Exception:  # not created yet
-            rows = []
-        if len(rows) >= n:
-            return sorted(rows, key=lambda r: (r["_commit_lsn"], r["_lsn"]))
-        time.sleep(0.3)
-    raise AssertionError(f"{uri}: {len(rows)} rows after {timeout}s, want {n}")
+            return []
+        return sorted(dt.to_pyarrow_table().to_pylist(),
+                      key=lambda r: (r["_commit_lsn"], r["_lsn"]))
+
+    return wait_for(read, n, uri, timeout)
 
 
 def test_s3_root_and_outage(pg, pgcdc, unique_name, make_s3):
@@ -262,14 +265,7 @@ def jsonl_lines(root, topic):
 
 
 def wait_jsonl(root, topic, n, timeout=60):
-    deadline = time.time() + timeout
-    lines = []
-    while time.time() < deadline:
-        lines = jsonl_lines(root, topic)
-        if len(lines) >= n:
-            return lines
-        time.sleep(0.2)
-    raise AssertionError(f"{topic}: {len(lines)} lines after {timeout}s, want {n}")
+    return wait_for(lambda: jsonl_lines(root, topic), n, f"{topic} JSON lines", timeout)
 
 
 def test_jsonl_format_exactly_once(pg, pgcdc, unique_name, tmp_path):

@@ -329,17 +329,6 @@ static void files_remove(pgcdc_delta_state *st, const char *path)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes a Delta path; NULL on a malformed escape or no memory. */
 static char *decode_path(const char *s)
 {
@@ -349,7 +338,8 @@ static char *decode_path(const char *s)
         return NULL;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%') {
-            int a = i + 2 < n ? hexval(s[i + 1]) : -1, c = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int a = i + 2 < n ? pgcdc_hex_digit(s[i + 1]) : -1,
+                c = i + 2 < n ? pgcdc_hex_digit(s[i + 2]) : -1;
             if (a < 0 || c < 0) {
                 free(out);
                 return NULL;

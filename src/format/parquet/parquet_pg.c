@@ -178,17 +178,6 @@ static int parse_float(const pgcdc_pq_column *pc, const char *t, size_t n, doubl
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int pgcdc_pq_pg_parse(pgcdc_pq_pgconv conv, const pgcdc_pq_column *pc, const char *t, size_t n,
                       pgcdc_pq_datum *d, pgcdc_buf *scratch, char *errstr, size_t es)
 {
@@ -243,7 +232,7 @@ int pgcdc_pq_pg_parse(pgcdc_pq_pgconv conv, const pgcdc_pq_column *pc, const cha
         pgcdc_buf_reserve(scratch, nb);
         unsigned char *o = (unsigned char *)scratch->data;
         for (size_t k = 0; k < nb; k++) {
-            int hi = hexval(t[2 + 2 * k]), lo = hexval(t[3 + 2 * k]);
+            int hi = pgcdc_hex_digit(t[2 + 2 * k]), lo = pgcdc_hex_digit(t[3 + 2 * k]);
             if (hi < 0 || lo < 0)
                 return bad(pc, t, n, "bytea", errstr, es);
             o[k] = (unsigned char)(hi << 4 | lo);

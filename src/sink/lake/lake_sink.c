@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/s3.h"
 #include "format/delta/delta_log.h"
@@ -90,16 +91,12 @@ typedef struct lake_sink {
 
 static int64_t mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return pgcdc_mono_us() / 1000;
 }
 
 static int64_t wall_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return pgcdc_wall_us() / 1000;
 }
 
 /* ---------- tables ---------- */

@@ -64,22 +64,6 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Creates a temporary file next to path; fills *tmp. Returns the fd or -1
  * with errstr. */
 static int open_tmp(const char *path, char **tmp, char *errstr, size_t errstr_size)
@@ -120,7 +104,7 @@ static int write_tmp(const char *path, const void *data, size_t len, char **tmp,
     int fd = open_tmp(path, tmp, errstr, errstr_size);
     if (fd < 0)
         return -1;
-    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    if (pgcdc_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         snprintf(errstr, errstr_size, "lake: writing %s: %s", path, strerror(errno));
         close(fd);
         unlink(*tmp);
@@ -144,8 +128,13 @@ static int sync_parent(const char *path, char *errstr, size_t errstr_size)
     return rc;
 }
 
-static int local_put(pgcdc_lake_store *st, const char *key, const void *data, size_t len,
-                     char *errstr, size_t errstr_size)
+/*
+ * Writes data under key through a synced temporary file: renamed over the
+ * key (replacing it), or, when exclusive, linked to it, which fails with
+ * EEXIST if the key is taken (then 1 is returned and nothing changes).
+ */
+static int place(pgcdc_lake_store *st, const char *key, const void *data, size_t len, int exclusive,
+                 char *errstr, size_t errstr_size)
 {
     local_store *s = (local_store *)st;
     char *path = join(s, key), *tmp = NULL;
@@ -156,11 +145,16 @@ static int local_put(pgcdc_lake_store *st, const char *key, const void *data, si
     }
     if (write_tmp(path, data, len, &tmp, errstr, errstr_size) != 0)
         goto out;
-    if (rename(tmp, path) != 0) {
-        snprintf(errstr, errstr_size, "lake: rename to %s: %s", path, strerror(errno));
+    if ((exclusive ? link(tmp, path) : rename(tmp, path)) != 0) {
+        if (exclusive && errno == EEXIST)
+            rc = 1;
+        else
+            snprintf(errstr, errstr_size, "lake: creating %s: %s", path, strerror(errno));
         unlink(tmp);
         goto out;
     }
+    if (exclusive)
+        unlink(tmp);
     rc = sync_parent(path, errstr, errstr_size);
 out:
     free(tmp);
@@ -168,32 +162,16 @@ out:
     return rc;
 }
 
+static int local_put(pgcdc_lake_store *st, const char *key, const void *data, size_t len,
+                     char *errstr, size_t errstr_size)
+{
+    return place(st, key, data, len, 0, errstr, errstr_size);
+}
+
 static int local_put_if_absent(pgcdc_lake_store *st, const char *key, const void *data, size_t len,
                                char *errstr, size_t errstr_size)
 {
-    local_store *s = (local_store *)st;
-    char *path = join(s, key), *tmp = NULL;
-    int rc = -1;
-    if (!path) {
-        snprintf(errstr, errstr_size, "lake: out of memory");
-        return -1;
-    }
-    if (write_tmp(path, data, len, &tmp, errstr, errstr_size) != 0)
-        goto out;
-    if (link(tmp, path) != 0) {
-        if (errno == EEXIST)
-            rc = 1;
-        else
-            snprintf(errstr, errstr_size, "lake: creating %s: %s", path, strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    unlink(tmp);
-    rc = sync_parent(path, errstr, errstr_size);
-out:
-    free(tmp);
-    free(path);
-    return rc;
+    return place(st, key, data, len, 1, errstr, errstr_size);
 }
 
 static int local_get(pgcdc_lake_store *st, const char *key, pgcdc_buf *out, char *errstr,
@@ -335,7 +313,7 @@ static int local_upload_begin(pgcdc_lake_store *st, const char *key, pgcdc_lake_
 static int local_upload_write(pgcdc_lake_upload *up, const void *data, size_t len, char *errstr,
                               size_t errstr_size)
 {
-    if (write_all(up->fd, data, len) != 0) {
+    if (pgcdc_write_all(up->fd, data, len) != 0) {
         snprintf(errstr, errstr_size, "lake: writing %s: %s", up->path, strerror(errno));
         return -1;
     }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/s3.h"
 #include "sink/lake/store.h"
 
@@ -121,18 +122,9 @@ static int s3_upload_begin(pgcdc_lake_store *st, const char *key, pgcdc_lake_upl
 static int s3_upload_write(pgcdc_lake_upload *up, const void *data, size_t len, char *errstr,
                            size_t errstr_size)
 {
-    const char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(up->fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            snprintf(errstr, errstr_size, "lake: spooling %s: %s", up->key, strerror(errno));
-            return -1;
-        }
-        p += w;
-        left -= (size_t)w;
+    if (pgcdc_write_all(up->fd, data, len) != 0) {
+        snprintf(errstr, errstr_size, "lake: spooling %s: %s", up->key, strerror(errno));
+        return -1;
     }
     up->len += len;
     return 0;

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "common/kafka_conf.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "core/offsets.h"
 #include "core/pipeline.h"
@@ -84,13 +85,6 @@ typedef struct kafka_source {
     int64_t last_commit_us, last_stats_us, last_status_us;
     uint64_t last_stats_events;
 } kafka_source;
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void fail(kafka_source *ks, const char *msg)
 {
@@ -166,7 +160,7 @@ static void commit_acked(kafka_source *ks, int sync)
 {
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
     int n = pgcdc_kafka_offsets_take(ks->offsets, add_to_list, list);
-    ks->last_commit_us = mono_us();
+    ks->last_commit_us = pgcdc_mono_us();
     if (n == 0) {
         rd_kafka_topic_partition_list_destroy(list);
         return;
@@ -268,7 +262,7 @@ static int push_batch(kafka_source *ks)
 
 static void status_tick(kafka_source *ks, int force)
 {
-    int64_t now = mono_us();
+    int64_t now = pgcdc_mono_us();
     if (!force && now - ks->last_status_us < STATUS_INTERVAL_US)
         return;
     ks->last_status_us = now;
@@ -280,7 +274,7 @@ static void status_tick(kafka_source *ks, int force)
 static void log_stats(kafka_source *ks, int force)
 {
     status_tick(ks, force);
-    int64_t now = mono_us();
+    int64_t now = pgcdc_mono_us();
     if (!force && now - ks->last_stats_us < STATS_INTERVAL_US)
         return;
     pgcdc_pipeline_stats st;
@@ -421,8 +415,8 @@ static int add_message(kafka_source *ks, const rd_kafka_message_t *m)
 static void drain_and_commit(kafka_source *ks)
 {
     if (ks->pipe_open && !ks->failed && push_batch(ks) == 0) {
-        int64_t deadline = mono_us() + REVOKE_DRAIN_MS * 1000LL;
-        while (!pgcdc_pipeline_idle(ks->pipe) && mono_us() < deadline &&
+        int64_t deadline = pgcdc_mono_us() + REVOKE_DRAIN_MS * 1000LL;
+        while (!pgcdc_pipeline_idle(ks->pipe) && pgcdc_mono_us() < deadline &&
                !pgcdc_pipeline_failed(ks->pipe, NULL, 0))
             usleep(5000);
     }
@@ -683,7 +677,7 @@ static int run_loop(kafka_source *ks)
             ks->failed = 1;
             return -1;
         }
-        if (mono_us() - ks->last_commit_us >= COMMIT_INTERVAL_US)
+        if (pgcdc_mono_us() - ks->last_commit_us >= COMMIT_INTERVAL_US)
             commit_acked(ks, 0);
         log_stats(ks, 0);
         if (ks->paused) {
@@ -784,7 +778,7 @@ int pgcdc_kafka_source_run(const pgcdc_config *cfg, const char *data_dir,
     }
     pgcdc_log_info(LOG, "kafka source: joining group %s for %s", ks->group, cfg->ksrc_topics);
     pgcdc_status_set_phase(ks->status, PGCDC_PHASE_STREAMING);
-    ks->last_commit_us = ks->last_stats_us = mono_us();
+    ks->last_commit_us = ks->last_stats_us = pgcdc_mono_us();
     if (run_loop(ks) == 0) {
         pgcdc_log_info(LOG, "stopping: draining sinks");
         rc = push_batch(ks);

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 #define LOG "incremental"
@@ -102,13 +103,6 @@ struct pgcdc_incr {
     pgcdc_status *status;
     int status_id; /* status entry of tables[0]; -1: not registered */
 };
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void free_strv(char **v, int n)
 {
@@ -1320,7 +1314,7 @@ int pgcdc_incr_close_window(pgcdc_incr *incr, pgcdc_snapshot_emit_fn emit, void 
     } else {
         free_strv(incr->last_key, incr->nkey);
         incr->last_key = last;
-        int64_t now = mono_us();
+        int64_t now = pgcdc_mono_us();
         if (now - incr->last_log_us > 10000000) {
             incr->last_log_us = now;
             pgcdc_log_info(LOG, "incremental snapshot of %s: %" PRIu64 " rows so far", name,

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "core/filter.h"
 #include "core/offsets.h"
@@ -113,13 +114,6 @@ typedef struct pg_source {
     uint16_t merged_cap;
     char errstr[1024];
 } pg_source;
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int64_t pg_now_us(void)
 {
@@ -321,7 +315,7 @@ oom:
 static int send_status(pg_source *src, int force)
 {
     uint64_t flush = pgcdc_pipeline_confirmed_lsn(src->pipe);
-    int64_t now = mono_us();
+    int64_t now = pgcdc_mono_us();
     int64_t interval = (int64_t)src->cfg->status_interval_ms * 1000;
     if (!force && flush == src->sent_flush && now - src->last_status_us < interval)
         return 0;
@@ -354,7 +348,7 @@ static int send_status(pg_source *src, int force)
  * status file's writer decides whether anything changed). */
 static void status_tick(pg_source *src, int force)
 {
-    int64_t now = mono_us();
+    int64_t now = pgcdc_mono_us();
     if (!src->pipe || (!force && now - src->last_status_tick_us < STATUS_INTERVAL_US))
         return;
     src->last_status_tick_us = now;
@@ -366,7 +360,7 @@ static void status_tick(pg_source *src, int force)
 static void log_stats(pg_source *src, int force)
 {
     status_tick(src, force);
-    int64_t now = mono_us();
+    int64_t now = pgcdc_mono_us();
     if (!force && now - src->last_stats_us < STATS_INTERVAL_US)
         return;
     pgcdc_pipeline_stats st;
@@ -1268,7 +1262,7 @@ static int start_streaming(pg_source *src)
         return -1;
     }
     pgcdc_pgo_set_in_stream(src->replay_parser, 1);
-    src->last_status_us = mono_us();
+    src->last_status_us = pgcdc_mono_us();
     return 0;
 }
 
@@ -1367,7 +1361,7 @@ static void maybe_heartbeat(pg_source *src, int64_t now)
 /* Periodic work of the stream loop: heartbeats and slot health. */
 static int periodic(pg_source *src)
 {
-    int64_t now = mono_us();
+    int64_t now = pgcdc_mono_us();
     maybe_heartbeat(src, now);
     if (now - src->last_slot_check_us >= STATS_INTERVAL_US) {
         src->last_slot_check_us = now;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 
 #define WRITE_BUF_MAX (1u << 20)
@@ -85,26 +86,11 @@ static spool_txn *find(pgcdc_spool *s, uint32_t xid, spool_txn ***link)
     return NULL;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int flush_to_file(pgcdc_spool *s, spool_txn *t, char *errstr, size_t errstr_size)
 {
     if (!t->mem.len)
         return 0;
-    if (write_all(t->fd, t->mem.data, t->mem.len) != 0) {
+    if (pgcdc_write_all(t->fd, t->mem.data, t->mem.len) != 0) {
         snprintf(errstr, errstr_size, "spool: writing transaction %u to %s: %s", t->xid, s->dir,
                  strerror(errno));
         return -1;
