@@ -96,6 +96,7 @@ def test_bronze_change_log(pg, pgcdc, unique_name, tmp_path):
         assert r["_commit_date"] == r["_commit_ts"].astimezone(datetime.timezone.utc).date()
     dt = bronze(root, p.topic("public", unique_name))
     assert dt.metadata().partition_columns == ["_commit_date"]
+    assert dt.metadata().configuration == {"pgcdc.key.columns": "id"}
     schema = {f.name: str(f.type) for f in dt.schema().fields}
     assert schema["seen"].endswith('"timestamp_ntz")') or "timestamp_ntz" in schema["seen"]
     assert dt.transaction_version("pgcdc") == rows[-1]["_commit_lsn"]
@@ -126,6 +127,9 @@ def test_kill_restart_exactly_once(pg, pgcdc, unique_name, tmp_path):
     assert sorted(ids) == list(range(1, 6001)), "lost or duplicated inserts"
     assert len(rows) == 6001
     assert not orphan.exists()
+    # the restart found the table's schema and key unchanged: one metaData action in all
+    log = root / "bronze" / topic / "_delta_log"
+    assert sum(f.read_text().count('"metaData"') for f in log.glob("*.json")) == 1
 
 
 def test_added_column_is_schema_evolution(pg, pgcdc, unique_name, tmp_path):

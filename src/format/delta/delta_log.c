@@ -230,6 +230,7 @@ void pgcdc_delta_state_free(pgcdc_delta_state *st)
 {
     free(st->table_id);
     free(st->schema_string);
+    free(st->configuration);
     free_strv(st->partition_columns, st->npartition_columns);
     for (size_t i = 0; i < st->ntxns; i++)
         free(st->txns[i].app_id);
@@ -431,7 +432,10 @@ static int apply_metadata(pgcdc_delta_state *st, json_t *md, char *errstr, size_
     size_t n = json_array_size(parts);
     char **cols = calloc(n ? n : 1, sizeof(*cols));
     char *nid = strdup(id), *nschema = strdup(schema);
-    int ok = cols && nid && nschema;
+    json_t *conf = json_object_get(md, "configuration");
+    char *nconf =
+        json_is_object(conf) ? json_dumps(conf, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+    int ok = cols && nid && nschema && nconf;
     for (size_t i = 0; ok && i < n; i++) {
         const char *c = json_string_value(json_array_get(parts, i));
         ok = c && (cols[i] = strdup(c)) != NULL;
@@ -440,12 +444,15 @@ static int apply_metadata(pgcdc_delta_state *st, json_t *md, char *errstr, size_
         free_strv(cols, n);
         free(nid);
         free(nschema);
+        free(nconf);
         snprintf(errstr, errstr_size, "metaData action: bad partitionColumns or out of memory");
         return -1;
     }
     free(st->table_id);
     free(st->schema_string);
+    free(st->configuration);
     free_strv(st->partition_columns, st->npartition_columns);
+    st->configuration = nconf;
     st->table_id = nid;
     st->schema_string = nschema;
     st->partition_columns = cols;
@@ -495,7 +502,7 @@ static int apply_file(pgcdc_delta_state *st, json_t *f, int add, char *errstr, s
         return 0;
     }
     json_t *pv = json_object_get(f, "partitionValues");
-    char *pj = json_dumps(pv ? pv : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+    char *pj = json_is_object(pv) ? json_dumps(pv, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
     if (!pj || files_add(st, path, pj, json_integer_value(json_object_get(f, "size"))) != 0) {
         if (!pj)
             free(path);

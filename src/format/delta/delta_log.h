@@ -110,6 +110,7 @@ typedef struct pgcdc_delta_state {
     int min_reader_version, min_writer_version;
     char *table_id;
     char *schema_string;
+    char *configuration; /* metaData.configuration as compact JSON, keys sorted */
     char **partition_columns;
     size_t npartition_columns;
     pgcdc_delta_txn *txns;

@@ -31,6 +31,7 @@
 #include "common/log.h"
 #include "common/s3.h"
 #include "format/delta/delta_log.h"
+#include "format/json.h"
 #include "format/parquet/parquet.h"
 #include "sink/lake/delta_table.h"
 #include "sink/lake/lake_schema.h"
@@ -52,6 +53,7 @@ typedef struct lake_table {
     char *dir; /* bronze/<topic> */
     pgcdc_delta_table dt;
     json_t *row_schema; /* the Connect schema the columns came from */
+    char *key_columns;  /* the event key's fields, comma-separated ("" keyless) */
     pgcdc_lake_col *cols;
     char *roles; /* per column: 'm' the sink's own, 'r' row image, 'b' before image */
     int ncols;
@@ -233,6 +235,7 @@ static void table_free(lake_table *t)
     free(t->rel);
     pgcdc_lake_cols_free(t->cols, t->ncols);
     free(t->roles);
+    free(t->key_columns);
     json_decref(t->row_schema);
     pgcdc_delta_table_close(&t->dt);
     free(t->topic);
@@ -484,11 +487,58 @@ static void delta_schema(const lake_table *t, pgcdc_buf *out)
 /* Follows the event's row schema: the first one sets the columns (keeping
  * those an existing Delta table already has), a changed one adds columns.
  * The open file is finished first when the columns change. */
-static int table_schema(lake_sink *ls, lake_table *t, const json_t *row, char *errstr,
-                        size_t errstr_size)
+/* The key's field names, comma-separated, from the record key's schema
+ * (or its fields without schemas); "" for a table without key. */
+static char *key_columns_of(const pgcdc_record *r)
+{
+    pgcdc_buf b = PGCDC_BUF_INIT;
+    json_t *key = r->key ? json_loadb(r->key, r->key_len, 0, NULL) : NULL;
+    const json_t *schema = json_object_get(key, "schema");
+    if (schema) {
+        size_t i;
+        const json_t *f;
+        json_array_foreach(json_object_get(schema, "fields"), i, f)
+        {
+            if (b.len)
+                pgcdc_buf_putc(&b, ',');
+            const char *name = json_string_value(json_object_get(f, "field"));
+            pgcdc_buf_puts(&b, name ? name : "");
+        }
+    } else if (json_is_object(key)) {
+        const char *k;
+        const json_t *v;
+        json_object_foreach(key, k, v)
+        {
+            if (b.len)
+                pgcdc_buf_putc(&b, ',');
+            pgcdc_buf_puts(&b, k);
+        }
+    }
+    json_decref(key);
+    pgcdc_buf_putc(&b, 0);
+    return b.data;
+}
+
+/* metaData.configuration of the table, as pgcdc_delta_state keeps it. */
+static void table_configuration(const lake_table *t, pgcdc_buf *out)
+{
+    PGCDC_BUF_LIT(out, "{\"pgcdc.key.columns\":");
+    pgcdc_json_cstr(out, t->key_columns ? t->key_columns : "");
+    pgcdc_buf_putc(out, '}');
+}
+
+static int table_schema(lake_sink *ls, lake_table *t, const pgcdc_record *r, const json_t *row,
+                        char *errstr, size_t errstr_size)
 {
     if (t->row_schema && json_equal(t->row_schema, row))
         return 0;
+    /* the key is read again with every schema the events bring */
+    free(t->key_columns);
+    t->key_columns = key_columns_of(r);
+    if (!t->key_columns) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
     if (!t->row_schema) {
         if (meta_cols(t) != 0 || set_roles(t, 0, 'm') != 0) {
             snprintf(errstr, errstr_size, "out of memory");
@@ -540,8 +590,13 @@ static int table_schema(lake_sink *ls, lake_table *t, const json_t *row, char *e
             return -1;
         }
     }
-    t->schema_changed =
-        !t->dt.state.schema_string || strcmp(t->dt.state.schema_string, ours.data) != 0;
+    pgcdc_buf conf = PGCDC_BUF_INIT;
+    table_configuration(t, &conf);
+    pgcdc_buf_putc(&conf, 0);
+    t->schema_changed = !t->dt.state.schema_string ||
+                        strcmp(t->dt.state.schema_string, ours.data) != 0 ||
+                        !t->dt.state.configuration || strcmp(t->dt.state.configuration, conf.data);
+    pgcdc_buf_free(&conf);
     pgcdc_buf_free(&ours);
     if (t->ncols != before && t->row_schema)
         pgcdc_log_info("lake", "%s: %d new column(s) from the events' schema", t->dir,
@@ -596,7 +651,8 @@ static void build_commit(lake_sink *ls, lake_table *t, pgcdc_buf *c)
         else
             new_uuid(id);
         const char *parts[] = {"_commit_date"};
-        pgcdc_delta_metadata md = {id, NULL, schema.data, parts, 1, NULL, 0, now};
+        pgcdc_delta_kv conf = {"pgcdc.key.columns", t->key_columns ? t->key_columns : ""};
+        pgcdc_delta_metadata md = {id, NULL, schema.data, parts, 1, &conf, 1, now};
         pgcdc_delta_put_metadata(c, &md);
         pgcdc_buf_free(&schema);
     }
@@ -866,7 +922,7 @@ static int lake_record(lake_sink *ls, const pgcdc_record *r, char *errstr, size_
     }
     char err[768];
     err[0] = 0;
-    if (table_schema(ls, t, row, err, sizeof(err)) != 0) {
+    if (table_schema(ls, t, r, row, err, sizeof(err)) != 0) {
         snprintf(errstr, errstr_size, "lake: %s: %s", t->dir, err);
         goto out;
     }
