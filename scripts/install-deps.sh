@@ -14,7 +14,7 @@ VENV="${PGCDC_VENV:-$REPO_ROOT/.venv}"
 
 DEB_PACKAGES=(
     build-essential cmake pkg-config
-    libpq-dev libjansson-dev libyaml-dev librdkafka-dev
+    libpq-dev libjansson-dev libyaml-dev librdkafka-dev libcurl4-openssl-dev openssl
     postgresql-15 postgresql-client-15
     clang clang-format libclang-rt-14-dev
     python3-venv

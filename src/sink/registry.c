@@ -8,11 +8,13 @@
 
 #include "sink/sink.h"
 
+extern const pgcdc_sink_type pgcdc_sink_elasticsearch;
 extern const pgcdc_sink_type pgcdc_sink_file;
 extern const pgcdc_sink_type pgcdc_sink_kafka;
 extern const pgcdc_sink_type pgcdc_sink_stdout;
 
 static const pgcdc_sink_type *const sink_types[] = {
+    &pgcdc_sink_elasticsearch,
     &pgcdc_sink_file,
     &pgcdc_sink_kafka,
     &pgcdc_sink_stdout,
