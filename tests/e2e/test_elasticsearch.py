@@ -13,7 +13,6 @@ import re
 import time
 import uuid
 
-import pytest
 
 from conftest import DEFAULT_TIMEOUT
 
@@ -117,7 +116,7 @@ def test_index_mirrors_table_after_mixed_workload(pg, pgcdc, elasticsearch, uniq
     index = f"{unique_name}_index"
     pg.execute(f"CREATE TABLE {t} ({COLUMNS})")
     insert_rows(pg, t, range(5000, 5010), tag="snap")  # copied by the snapshot
-    p = pgcdc(tables=t, **es_config(elasticsearch, f"${{table}}_index"),
+    p = pgcdc(tables=t, **es_config(elasticsearch, "${table}_index"),
               **{"snapshot.mode": "initial"})
     p.start()
     mixed_workload(pg, t)

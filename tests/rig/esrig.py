@@ -49,7 +49,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
@@ -62,7 +61,7 @@ import zipfile
 from kafkarig import (COMPLETE_FILE, RigError, _file_lock, _free_port, _java, _pid_alive,
                       _pid_cmdline, cache_dir, manifest_complete, mvn_resolve, pom_xml)
 from pgrig import _chown_tree, _ensure_rig_user, _is_root, _reachable
-from rigutil import LogFile
+from rigutil import ServerProcess, load_state
 
 ES_VERSION = "7.17.29"
 OPENSEARCH_VERSION = "2.19.1"
@@ -200,7 +199,7 @@ def make_certs(d: str) -> tuple[str, str, str]:
     return ca, crt, key
 
 
-class EsNode(LogFile):
+class EsNode(ServerProcess):
     """A single-node Elasticsearch/OpenSearch cluster in its own directory.
 
     workdir: directory for config/, data/ and logs/ (default a fresh temp dir
@@ -210,6 +209,9 @@ class EsNode(LogFile):
     integ-test-zip lacks).
     tls: HTTPS on the REST port (needs security).  heap: -Xms/-Xmx.
     """
+
+    RIG_NAME = "esrig"
+    SERVER_NAME = "node"
 
     def __init__(self, workdir: str | None = None, kind: str = "elasticsearch",
                  version: str | None = None, security: bool = False, tls: bool = False,
@@ -491,80 +493,14 @@ class EsNode(LogFile):
         return bool(self.pid) and _pid_alive(self.pid) and \
             any(self.conf_dir in a for a in _pid_cmdline(self.pid))
 
-    def _wait_exit(self, timeout: float) -> bool:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if not self.is_running():
-                return True
-            time.sleep(0.1)
-        return not self.is_running()
-
-    def stop(self, timeout: float = 60) -> "EsNode":
-        """Clean shutdown (SIGTERM); SIGKILL after timeout."""
-        if self.is_running():
-            assert self.pid is not None
-            os.kill(self.pid, signal.SIGTERM)
-            if not self._wait_exit(timeout):
-                _log(f"node {self.pid} ignored SIGTERM for {timeout}s: killing it")
-                self.kill()
-        self._reap()
-        return self
-
-    def kill(self) -> "EsNode":
-        if self.is_running():
-            assert self.pid is not None
-            os.kill(self.pid, signal.SIGKILL)
-            self._wait_exit(30)
-        self._reap()
-        return self
-
-    def _reap(self) -> None:
-        if self._proc is not None:
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-            self._proc = None
-        self.pid = None
-        self._save_state()
-
-    def destroy(self, keep_log_to: str | None = None) -> None:
-        try:
-            self.kill()
-        finally:
-            if keep_log_to and os.path.exists(self.log_path):
-                try:
-                    shutil.copyfile(self.log_path, keep_log_to)
-                except OSError:
-                    pass
-            if not self.keep and self._own_dir:
-                shutil.rmtree(self.workdir, ignore_errors=True)
-            if not self.keep and self.server_dir != self.workdir:
-                shutil.rmtree(self.server_dir, ignore_errors=True)
-
-    def __enter__(self) -> "EsNode":
-        return self.start()
-
-    def __exit__(self, *exc) -> bool:
-        self.destroy()
-        return False
-
-    def _stdout_tail(self, nbytes: int = 4000) -> str:
-        try:
-            with open(self.stdout_path, "rb") as f:
-                f.seek(0, 2)
-                f.seek(max(0, f.tell() - nbytes))
-                return f.read().decode(errors="replace")
-        except OSError:
-            return ""
+    def _remove_dirs(self) -> None:
+        super()._remove_dirs()
+        if self.server_dir != self.workdir:
+            shutil.rmtree(self.server_dir, ignore_errors=True)
 
 
 def _load_state(workdir: str) -> dict:
-    try:
-        with open(os.path.join(workdir, STATE_FILE)) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
+    return load_state(os.path.join(workdir, STATE_FILE))
 
 
 def attach(workdir: str) -> EsNode:

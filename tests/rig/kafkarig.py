@@ -49,7 +49,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -59,7 +58,7 @@ import time
 import uuid
 from typing import Callable, Iterator
 
-from rigutil import LogFile
+from rigutil import ServerProcess, load_state
 
 # 4.3.1: the newest 4.x line whose artifacts all resolve from Maven Central.
 KAFKA_VERSION = "4.3.1"
@@ -433,7 +432,7 @@ class KafkaRecord:
         return found
 
 
-class KafkaBroker(LogFile):
+class KafkaBroker(ServerProcess):
     """A single-node KRaft Kafka broker in its own directory.
 
     workdir: directory for data/, server.properties and the logs (created if
@@ -444,6 +443,9 @@ class KafkaBroker(LogFile):
     jvm_opts: the JVM's tuning flags; None: TEST_JVM_OPTS (quick start, few
     threads), KAFKA_SCRIPT_JVM_OPTS: what kafka-server-start.sh uses.
     """
+
+    RIG_NAME = "kafkarig"
+    SERVER_NAME = "broker"
 
     def __init__(self, workdir: str | None = None, sasl: bool = False, auto_create: bool = True,
                  props: dict | None = None, version: str | None = None, heap: str = "512m",
@@ -686,68 +688,10 @@ class KafkaBroker(LogFile):
         return bool(self.pid) and _pid_alive(self.pid) and \
             self.config_path in _pid_cmdline(self.pid)
 
-    def _wait_exit(self, timeout: float) -> bool:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if not self.is_running():
-                return True
-            time.sleep(0.1)
-        return not self.is_running()
-
-    def stop(self, timeout: float = 60) -> "KafkaBroker":
-        """Clean shutdown (SIGTERM, as kafka-server-stop.sh); SIGKILL after timeout."""
-        if self.is_running():
-            assert self.pid is not None
-            os.kill(self.pid, signal.SIGTERM)
-            if not self._wait_exit(timeout):
-                _log(f"broker {self.pid} ignored SIGTERM for {timeout}s: killing it")
-                self.kill()
-        self._reap()
-        return self
-
-    def kill(self) -> "KafkaBroker":
-        """SIGKILL: a crash, no clean shutdown; data and ports stay for start()."""
-        if self.is_running():
-            assert self.pid is not None
-            os.kill(self.pid, signal.SIGKILL)
-            self._wait_exit(30)
-        self._reap()
-        return self
-
-    def _reap(self) -> None:
-        if self._proc is not None:
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-            self._proc = None
-        self.pid = None
-        self._save_state()
-
     def restart(self, timeout: float = 120) -> "KafkaBroker":
         """Clean stop, then start with the same ports, cluster id and data."""
         self.stop()
         return self.start(timeout=timeout)
-
-    def destroy(self, keep_log_to: str | None = None) -> None:
-        """Kills the broker and removes the directory (unless keep or not ours)."""
-        try:
-            self.kill()
-        finally:
-            if keep_log_to and os.path.exists(self.log_path):
-                try:
-                    shutil.copyfile(self.log_path, keep_log_to)
-                except OSError:
-                    pass
-            if not self.keep and self._own_dir:
-                shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> "KafkaBroker":
-        return self.start()
-
-    def __exit__(self, *exc) -> bool:
-        self.destroy()
-        return False
 
     # ---------------------------------------------------------------- topics
     def create_topic(self, name: str, partitions: int = 1, rf: int = 1,
@@ -763,23 +707,9 @@ class KafkaBroker(LogFile):
         """{topic: partition count}, internal topics (__*) left out."""
         return list_topics(self.bootstrap)
 
-    # ------------------------------------------------------------------- logs
-    def _stdout_tail(self, nbytes: int = 4000) -> str:
-        try:
-            with open(self.stdout_path, "rb") as f:
-                f.seek(0, 2)
-                f.seek(max(0, f.tell() - nbytes))
-                return f.read().decode(errors="replace")
-        except OSError:
-            return ""
-
 
 def _load_state(workdir: str) -> dict:
-    try:
-        with open(os.path.join(workdir, STATE_FILE)) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
+    return load_state(os.path.join(workdir, STATE_FILE))
 
 
 def attach(workdir: str) -> KafkaBroker:

@@ -201,6 +201,34 @@ static int http_sync(es_sink *es, const char *method, const char *path, const ch
     return rc == CURLE_OK ? 0 : -1;
 }
 
+/*
+ * http_sync for the calls made while running (index checks, creation,
+ * clearing): connection failures, 429 and 5xx are retried with the bulk
+ * requests' backoff until elasticsearch.retry.timeout.ms, so an outage that
+ * begins just as a new table appears is waited out like any other.
+ */
+static int http_sync_retry(es_sink *es, const char *method, const char *path, const char *body,
+                           long *status, pgcdc_buf *resp, char *errstr, size_t errstr_size)
+{
+    int64_t start = now_us();
+    int64_t backoff = es->cfg->es_backoff_ms;
+    for (;;) {
+        int rc = http_sync(es, method, path, body, status, resp, errstr, errstr_size);
+        if (rc == 0 && *status != 429 && *status < 500)
+            return 0;
+        long long limit = es->cfg->es_retry_timeout_ms;
+        if (limit > 0 && now_us() - start > limit * 1000)
+            return rc;
+        if (rc == 0)
+            snprintf(errstr, errstr_size, "HTTP %ld", *status);
+        pgcdc_log_warn(LOG, "%s %s%s failed (%s); retrying in %lld ms", method, es->shown, path,
+                       errstr, (long long)backoff);
+        usleep((useconds_t)backoff * 1000);
+        backoff =
+            backoff * 2 > es->cfg->es_backoff_max_ms ? es->cfg->es_backoff_max_ms : backoff * 2;
+    }
+}
+
 /* The error reason of an Elasticsearch error response, for messages. */
 static void error_reason(const pgcdc_buf *resp, char *out, size_t n)
 {
@@ -311,11 +339,12 @@ static int index_create(es_sink *es, es_topic *t, const char *name, char *errstr
     }
     pgcdc_buf_printf(&path, "/%s", name);
     long status;
-    int rc = http_sync(es, "PUT", path.data, body.len ? body.data : NULL, &status, &resp, errstr,
-                       errstr_size);
+    int rc = http_sync_retry(es, "PUT", path.data, body.len ? body.data : NULL, &status, &resp,
+                             errstr, errstr_size);
     if (rc == 0 && status == 200) {
         pgcdc_log_info(LOG, "created index %s (%s)", name, how);
-    } else if (rc == 0 && status == 400 && strstr(resp.data, "resource_already_exists")) {
+    } else if (rc == 0 && status == 400 && resp.data &&
+               strstr(resp.data, "resource_already_exists")) {
         /* created by someone else meanwhile: use it */
     } else if (rc == 0) {
         char reason[512];
@@ -348,7 +377,7 @@ static int index_ensure(es_sink *es, es_topic *t, char *errstr, size_t errstr_si
     pgcdc_buf resp = PGCDC_BUF_INIT, path = PGCDC_BUF_INIT;
     pgcdc_buf_printf(&path, "/%s", ix->name);
     long status;
-    int rc = http_sync(es, "HEAD", path.data, NULL, &status, &resp, errstr, errstr_size);
+    int rc = http_sync_retry(es, "HEAD", path.data, NULL, &status, &resp, errstr, errstr_size);
     if (rc == 0 && status == 404)
         rc = index_create(es, t, ix->name, errstr, errstr_size);
     else if (rc == 0 && status != 200) {
@@ -826,7 +855,7 @@ static int index_clear(es_sink *es, es_index *ix, char *errstr, size_t errstr_si
     int rc = -1;
     json_t *j = NULL, *create = NULL;
     pgcdc_buf_printf(&path, "/%s", ix->name);
-    if (http_sync(es, "GET", path.data, NULL, &status, &resp, errstr, errstr_size) != 0)
+    if (http_sync_retry(es, "GET", path.data, NULL, &status, &resp, errstr, errstr_size) != 0)
         goto done;
     if (status == 404) {
         rc = 0;
@@ -858,7 +887,7 @@ static int index_clear(es_sink *es, es_index *ix, char *errstr, size_t errstr_si
     }
     pgcdc_buf_puts(&body, text);
     free(text);
-    if (http_sync(es, "DELETE", path.data, NULL, &status, &resp, errstr, errstr_size) != 0)
+    if (http_sync_retry(es, "DELETE", path.data, NULL, &status, &resp, errstr, errstr_size) != 0)
         goto done;
     if (status != 200 && status != 404) {
         char reason[300];
@@ -868,7 +897,7 @@ static int index_clear(es_sink *es, es_index *ix, char *errstr, size_t errstr_si
                  status, reason);
         goto done;
     }
-    if (http_sync(es, "PUT", path.data, body.data, &status, &resp, errstr, errstr_size) != 0)
+    if (http_sync_retry(es, "PUT", path.data, body.data, &status, &resp, errstr, errstr_size) != 0)
         goto done;
     if (status != 200) {
         char reason[300];
