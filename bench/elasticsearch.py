@@ -34,6 +34,7 @@ import http.client
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -58,6 +59,7 @@ def run_pgcdc(binary, pg, es, slot, index, end_lsn, workdir, args):
         f"elasticsearch.bulk.max.actions: {args.bulk_actions}",
         f"elasticsearch.max.in.flight: {args.in_flight}"))
     data = os.path.join(workdir, "data")
+    shutil.rmtree(data, ignore_errors=True)  # no offsets.json of an earlier run
     os.makedirs(data, exist_ok=True)
     with open(os.path.join(workdir, "pgcdc.log"), "ab") as err:
         t0 = time.monotonic()
