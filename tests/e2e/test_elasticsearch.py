@@ -370,3 +370,53 @@ def test_opensearch(pg, pgcdc, make_elasticsearch, unique_name):
     wait_mirror(es, pg, t, index, pgcdc=p)
     assert re.search(r"writing to OpenSearch 2\.", p.log_text())
     assert p.stop() == 0
+
+
+SEED_000_MAPPING = {
+    "settings": {"number_of_shards": 1, "number_of_replicas": 1},
+    "mappings": {"properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
+        "gender": {"type": "keyword"}, "address": {"type": "text"},
+        "latitude": {"type": "double"}, "longitude": {"type": "double"},
+        "timezone": {"type": "keyword"}, "email": {"type": "keyword"},
+        "phone": {"type": "keyword"}, "cell": {"type": "keyword"},
+        "date_of_birth": {"type": "date"}, "registered_date": {"type": "date"},
+        "picture_url": {"type": "keyword"}, "insertion_time": {"type": "date"}}}}
+
+
+def test_seed_000_index_created_by_the_user(pg, pgcdc, elasticsearch, unique_name):
+    """Seed 000 as its write-up does it: the index user_data_index_new created
+    first with its own mapping, then the changes of fabric.user_data streamed
+    into it; _count equals count(*) and the dates are searchable."""
+    schema = f"{unique_name}_fabric"
+    t = f"{schema}.user_data"
+    index = "user_data_index_new"
+    elasticsearch.delete_index(index)
+    elasticsearch.ok("PUT", f"/{index}", SEED_000_MAPPING)
+    pg.execute(f"CREATE SCHEMA {schema}")
+    pg.execute(f"""CREATE TABLE {t} (id serial PRIMARY KEY, name text, gender varchar(16),
+      address text, latitude double precision, longitude double precision,
+      timezone varchar(64), email varchar(255), phone varchar(64), cell varchar(64),
+      date_of_birth timestamptz, registered_date timestamptz, picture_url text,
+      insertion_time timestamp DEFAULT now())""")
+    p = pgcdc(tables=t, **es_config(elasticsearch, index))
+    p.start()
+    for i in range(119):  # the write-up's 119 rows
+        pg.execute(f"INSERT INTO {t} (name, gender, address, latitude, longitude, timezone, "
+                   f"email, phone, cell, date_of_birth, registered_date, picture_url) VALUES "
+                   f"(%s, %s, %s, %s, %s, 'Europe/Berlin', %s, '(555)-1', '(556)-2', "
+                   f"'1980-05-0{1 + i % 9} 10:00+02', '2015-01-01 00:00+00', 'https://p/{i}')",
+                   (f"User {i}", "female" if i % 2 else "male", f"{i} Main Street", i / 10,
+                    -i / 10, f"user{i}@example.com"))
+    docs = wait_mirror(elasticsearch, pg, t, index, pgcdc=p)
+    assert elasticsearch.count(index) == pg.scalar(f"SELECT count(*) FROM {t}") == 119
+    assert docs["1"]["name"] == "User 0"
+    hits = elasticsearch.ok("POST", f"/{index}/_search", {"size": 10, "query": {"range": {
+        "date_of_birth": {"gte": "1980-05-01T00:00:00Z", "lt": "1980-05-02T00:00:00Z"}}}})
+    assert hits["hits"]["total"]["value"] == 14  # 119 rows, every 9th on May 1st
+    # the user's mapping was kept
+    props = elasticsearch.ok("GET", f"/{index}/_mapping")[index]["mappings"]["properties"]
+    assert props["gender"] == {"type": "keyword"} and props["address"] == {"type": "text"}
+    assert p.stop() == 0
+    elasticsearch.delete_index(index)
