@@ -293,14 +293,19 @@ def test_mapping_conflict_goes_to_dead_letter_file(pg, pgcdc, elasticsearch, uni
     assert p.stop() == 0
 
 
-def test_truncate_clears_index(pg, pgcdc, elasticsearch, unique_name):
+def test_truncate_clears_index_schemas_off(pg, pgcdc, elasticsearch, unique_name):
+    """Truncate with `clear`; the records carry no schema (converters'
+    schemas off): rows are copied as they are, the index gets dynamic mapping."""
     t = f"public.{unique_name}"
     index = f"{unique_name}_trunc"
     pg.execute(f"CREATE TABLE {t} (id int PRIMARY KEY, v text)")
-    p = pgcdc(tables=t, **es_config(elasticsearch, index, **{"skipped.operations": "none"}))
+    p = pgcdc(tables=t, **es_config(elasticsearch, index, **{
+        "skipped.operations": "none", "key.converter.schemas.enable": False,
+        "value.converter.schemas.enable": False}))
     p.start()
     pg.execute(f"INSERT INTO {t} SELECT g, 'a' || g FROM generate_series(1, 30) g")
     wait_mirror(elasticsearch, pg, t, index, pgcdc=p)
+    assert p.wait_log(r"created index .*dynamic mapping: the records carry no schema")
     pg.execute(f"TRUNCATE {t}")
     pg.execute(f"INSERT INTO {t} VALUES (100, 'after')")
     wait_mirror(elasticsearch, pg, t, index, pgcdc=p)

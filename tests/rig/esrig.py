@@ -307,7 +307,8 @@ class EsNode(ServerProcess):
         out, after = {}, None
         while True:
             q = {"size": 1000, "version": True, "query": {"match_all": {}},
-                 "sort": [{"_id": "asc"}]}
+                 # unmapped_type: an index without any mapping yet has no _id to sort on
+                 "sort": [{"_id": {"order": "asc", "unmapped_type": "keyword"}}]}
             if after is not None:
                 q["search_after"] = after
             hits = self.ok("POST", f"/{index}/_search", q)["hits"]["hits"]
