@@ -425,3 +425,42 @@ def test_seed_000_index_created_by_the_user(pg, pgcdc, elasticsearch, unique_nam
     assert props["gender"] == {"type": "keyword"} and props["address"] == {"type": "text"}
     assert p.stop() == 0
     elasticsearch.delete_index(index)
+
+
+def test_index_template_and_mapping_file_are_honoured(pg, pgcdc, elasticsearch, unique_name,
+                                                      tmp_path):
+    """An index template matching the name keeps its fields (the derived
+    mapping gives the others); elasticsearch.mapping.file replaces the
+    derived mapping."""
+    t = f"public.{unique_name}"
+    pg.execute(f"CREATE TABLE {t} (id int PRIMARY KEY, name text, note text, n bigint)")
+    tpl = f"{unique_name}_tpl"
+    elasticsearch.ok("PUT", f"/_index_template/{tpl}", {
+        "index_patterns": [f"{unique_name}_tpl*"], "priority": 500,
+        "template": {"mappings": {"properties": {"name": {"type": "keyword"}}}}})
+    mapping_file = tmp_path / "mapping.json"
+    mapping_file.write_text(json.dumps({"settings": {"number_of_replicas": 0}, "mappings": {
+        "properties": {"note": {"type": "keyword"}}}}))
+    try:
+        for index, extra in ((f"{unique_name}_tpl_idx", {}),
+                             (f"{unique_name}_file", {"elasticsearch.mapping.file":
+                                                      str(mapping_file)})):
+            p = pgcdc(tables=t, name=f"{index}_p", **es_config(elasticsearch, index, **extra))
+            p.start()
+            pg.execute(f"INSERT INTO {t} VALUES (%s, 'n', 'x', 5)", (len(index),))
+            wait_mirror(elasticsearch, pg, t, index, pgcdc=p)
+            props = elasticsearch.ok("GET", f"/{index}/_mapping")[index]["mappings"]["properties"]
+            if extra:
+                assert props["note"] == {"type": "keyword"}
+                assert props["n"]["type"] == "long"  # dynamic: the file did not map it
+                assert elasticsearch.ok("GET", f"/{index}/_settings")[index]["settings"][
+                    "index"]["number_of_replicas"] == "0"
+            else:
+                assert props["name"] == {"type": "keyword"}  # the template's
+                assert props["note"]["fields"]["keyword"]["ignore_above"] == 256  # derived
+                assert props["id"] == {"type": "integer"}
+                assert p.wait_log(r"created index .*and the fields of a matching index template")
+            assert p.stop() == 0
+            pg.execute(f"DELETE FROM {t}")
+    finally:
+        elasticsearch.request("DELETE", f"/_index_template/{tpl}")
