@@ -16,7 +16,7 @@ VENV="${PGCDC_VENV:-$REPO_ROOT/.venv}"
 
 DEB_PACKAGES=(
     build-essential cmake pkg-config
-    libpq-dev libjansson-dev libyaml-dev librdkafka-dev libcurl4-openssl-dev libssl-dev
+    libpq-dev libjansson-dev libyaml-dev librdkafka-dev libcurl4-openssl-dev libssl-dev openssl
     libzstd-dev libsnappy-dev
     postgresql-15 postgresql-client-15
     clang clang-format libclang-rt-14-dev

@@ -12,6 +12,7 @@
 #include "core/filter.h"
 #include "core/offsets.h"
 #include "source/pg/catalog.h"
+#include "sink/elasticsearch/es_sink.h"
 #include "source/kafka/kafka_source.h"
 #include "source/pg/ddl.h"
 #include "source/pg/pg_source.h"
@@ -101,6 +102,21 @@ static int check_schema_changes(const pgcdc_config *cfg, pgcdc_catalog *cat)
     return 1;
 }
 
+/* The sinks that talk to a server: reachable, credentials accepted.
+ * Returns the number of problems (printed). */
+static int check_sink_servers(const pgcdc_config *cfg)
+{
+    if (!pgcdc_config_has_sink(cfg, "elasticsearch"))
+        return 0;
+    char info[256], err[1024];
+    if (pgcdc_es_connect_check(cfg, info, sizeof(info), err, sizeof(err)) != 0) {
+        printf("elasticsearch: FAILED: %s\n", err);
+        return 1;
+    }
+    printf("elasticsearch: ok (%s)\n", info);
+    return 0;
+}
+
 /* `pgcdc check` of a Kafka source: the brokers and the topics. */
 static int check_kafka_source(const pgcdc_config *cfg)
 {
@@ -115,6 +131,7 @@ static int check_kafka_source(const pgcdc_config *cfg)
     pgcdc_buf_free(&report);
     if (problems < 0)
         problems = 1;
+    problems += check_sink_servers(cfg);
     printf(problems ? "result: %d problem(s)\n" : "result: ok\n", problems);
     return problems == 0 ? 0 : 1;
 }
@@ -246,6 +263,7 @@ int pgcdc_cli_check(int argc, char **argv)
         printf("tables: PROBLEM: no table matches the include/exclude lists\n");
         problems++;
     }
+    problems += check_sink_servers(&cfg);
     printf(problems ? "result: %d problem(s)\n" : "result: ok\n", problems);
     rc = problems ? 1 : 0;
 out:

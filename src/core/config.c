@@ -407,6 +407,7 @@ cleanup:
 #define G_PIPE "Pipeline"
 #define G_KAFKA "Kafka sink"
 #define G_KSRC "Kafka source"
+#define G_ES "Elasticsearch sink"
 #define G_SINK "Sinks"
 #define G_LAKE "Lake sink"
 #define G_PROC "Process"
@@ -645,7 +646,8 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
     /* Sinks */
     {"sink.type", PGCDC_CFG_LIST, NULL, NULL, OFF(sink_types),
      "pgcdc: where events go, comma-separated: `file` (one JSON-lines file per topic under "
-     "`data.dir`), `stdout`, `kafka` (see the Kafka sink keys). Unset: `kafka` when "
+     "`data.dir`), `stdout`, `kafka` (see the Kafka sink keys), `elasticsearch` (see the "
+     "Elasticsearch sink keys). Unset: `kafka` when "
      "`bootstrap.servers` is given (a connector JSON with Kafka Connect's worker settings) and "
      "the source is PostgreSQL, else `file`.",
      NULL, G_SINK, 0, 0, check_sinks},
@@ -746,6 +748,74 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "filter on them without parsing the value. Unset: no headers, as Debezium.",
      NULL, G_KAFKA, 0, 0, check_kafka_headers},
 
+    /* Elasticsearch sink */
+    {"elasticsearch.url", PGCDC_CFG_STRING, "http://localhost:9200", NULL, OFF(es_url),
+     "Elasticsearch (7.x, 8.x) or OpenSearch REST endpoint for `sink.type: elasticsearch`, "
+     "`http://` or `https://`. Credentials go in the keys below, not in the URL.",
+     NULL, G_ES, 0, 0, check_nonempty},
+    {"elasticsearch.index", PGCDC_CFG_STRING, "${topic}", NULL, OFF(es_index),
+     "Index of each table's documents, a template over `${topic}`, `${schema}` and `${table}` "
+     "(e.g. `${table}_index`, or a fixed name such as `user_data_index_new`); lower-cased. A "
+     "missing index is created with a mapping derived from the table's columns (see "
+     "docs/ELASTICSEARCH.md); an existing one is used as it is.",
+     NULL, G_ES, 0, 0, check_nonempty},
+    {"elasticsearch.username", PGCDC_CFG_STRING, NULL, NULL, OFF(es_username),
+     "User for HTTP basic authentication.", NULL, G_ES, 0, 0, NULL},
+    {"elasticsearch.password", PGCDC_CFG_SECRET, NULL, NULL, OFF(es_password),
+     "Password of `elasticsearch.username`.", NULL, G_ES, 0, 0, NULL},
+    {"elasticsearch.api.key", PGCDC_CFG_SECRET, NULL, NULL, OFF(es_api_key),
+     "API key, sent as `Authorization: ApiKey ...`: the `encoded` value Elasticsearch returns, "
+     "or `id:api_key`. Instead of a username and password.",
+     NULL, G_ES, 0, 0, NULL},
+    {"elasticsearch.ca.file", PGCDC_CFG_STRING, NULL, NULL, OFF(es_ca_file),
+     "PEM file of the certificate authorities that sign the server's certificate, for "
+     "`https://` URLs; unset: the system's trust store.",
+     NULL, G_ES, 0, 0, NULL},
+    {"elasticsearch.bulk.max.bytes", PGCDC_CFG_LONG, "5242880", NULL, OFF(es_bulk_max_bytes),
+     "Largest `_bulk` request body in bytes (a bigger single document still goes alone).", NULL,
+     G_ES, 1024, 1073741824LL, NULL},
+    {"elasticsearch.bulk.max.actions", PGCDC_CFG_INT, "1000", NULL, OFF(es_bulk_max_actions),
+     "Most documents (index or delete actions) in one `_bulk` request.", NULL, G_ES, 1, 100000,
+     NULL},
+    {"elasticsearch.max.in.flight", PGCDC_CFG_INT, "4", NULL, OFF(es_max_in_flight),
+     "`_bulk` requests sent concurrently (versions keep the documents right whatever order "
+     "they complete in).",
+     NULL, G_ES, 1, 64, NULL},
+    {"elasticsearch.retry.backoff.ms", PGCDC_CFG_INT, "200", NULL, OFF(es_backoff_ms),
+     "First wait before a `_bulk` request (or the items of it) that failed with a connection "
+     "error, HTTP 429 or 5xx is sent again; doubled on every further failure.",
+     NULL, G_ES, 1, 3600000, NULL},
+    {"elasticsearch.retry.backoff.max.ms", PGCDC_CFG_INT, "10000", NULL, OFF(es_backoff_max_ms),
+     "Longest wait between retries.", NULL, G_ES, 1, 3600000, NULL},
+    {"elasticsearch.retry.timeout.ms", PGCDC_CFG_LONG, "300000", NULL, OFF(es_retry_timeout_ms),
+     "How long a request may keep failing before pgcdc stops with an error (nothing after the "
+     "last acknowledged change is confirmed, so a restart resumes there); 0: retry for ever.",
+     NULL, G_ES, 0, LLONG_MAX, NULL},
+    {"elasticsearch.request.timeout.ms", PGCDC_CFG_INT, "60000", NULL, OFF(es_request_timeout_ms),
+     "Time limit of one HTTP request; a request that takes longer is retried.", NULL, G_ES, 100,
+     INT_MAX, NULL},
+    {"elasticsearch.dead.letter.file", PGCDC_CFG_STRING, NULL, NULL, OFF(es_dead_letter_file),
+     "JSON Lines file for documents Elasticsearch rejects (mapping conflicts, invalid values): "
+     "one line per document with the index, id, version, HTTP status, the error and the "
+     "document; the pipeline continues. Unset: `<data.dir>/elasticsearch.dead-letter.jsonl`.",
+     NULL, G_ES, 0, 0, NULL},
+    {"elasticsearch.truncate", PGCDC_CFG_ENUM, "clear", "clear|ignore", OFF(es_truncate_ignore),
+     "What a truncate event does (when `skipped.operations` lets them through): `clear` empties "
+     "the table's index (deleted and re-created with its mappings and settings), `ignore` "
+     "leaves it.",
+     NULL, G_ES, 0, 0, NULL},
+    {"elasticsearch.mapping.file", PGCDC_CFG_STRING, NULL, NULL, OFF(es_mapping_file),
+     "JSON file with the body (`settings`, `mappings`) of indices pgcdc creates, instead of the "
+     "mapping derived from the columns. Index templates matching the name apply either way; "
+     "fields a template maps are left out of the derived mapping.",
+     NULL, G_ES, 0, 0, NULL},
+    {"elasticsearch.json.type", PGCDC_CFG_ENUM, "object", "object|flattened",
+     OFF(es_json_flattened),
+     "Mapping of json/jsonb columns, which are indexed as JSON: `object` (fields mapped "
+     "dynamically) or `flattened` (one field for the whole value; Elasticsearch's default "
+     "distribution).",
+     NULL, G_ES, 0, 0, NULL},
+
     /* Kafka source */
     {"source.type", PGCDC_CFG_ENUM, "postgres", "postgres|kafka", OFF(source_type),
      "pgcdc: where events come from. `postgres`: the logical replication slot of the "
@@ -800,8 +870,8 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
 
 const size_t pgcdc_cfg_nkeys = sizeof(pgcdc_cfg_keys) / sizeof(pgcdc_cfg_keys[0]);
 
-static const char *const group_order[] = {G_CONN, G_REPL,  G_FILT, G_SIG,  G_EVT, G_PIPE,
-                                          G_SINK, G_KAFKA, G_LAKE, G_KSRC, G_PROC};
+static const char *const group_order[] = {G_CONN, G_REPL,  G_FILT, G_SIG,  G_EVT,  G_PIPE,
+                                          G_SINK, G_KAFKA, G_ES,   G_LAKE, G_KSRC, G_PROC};
 
 /* ------------------------------------------------------------------------ */
 /* lookup and suggestions                                                    */

@@ -158,6 +158,25 @@ typedef struct pgcdc_config {
     int *kafka_prop_roles; /* per property: the PGCDC_KAFKA_* clients it applies to */
     int nkafka_props;
 
+    /* elasticsearch sink */
+    char *es_url;
+    char *es_index; /* name template: ${topic}, ${schema}, ${table} */
+    char *es_username;
+    char *es_password; /* secret */
+    char *es_api_key;  /* secret */
+    char *es_ca_file;
+    long long es_bulk_max_bytes;
+    int es_bulk_max_actions;
+    int es_max_in_flight;
+    int es_backoff_ms;
+    int es_backoff_max_ms;
+    int es_request_timeout_ms;
+    long long es_retry_timeout_ms; /* 0: retry for ever */
+    char *es_dead_letter_file;     /* NULL: <data.dir>/elasticsearch.dead-letter.jsonl */
+    int es_truncate_ignore;        /* elasticsearch.truncate: 0 clear, 1 ignore */
+    char *es_mapping_file;
+    int es_json_flattened; /* elasticsearch.json.type: 0 object, 1 flattened */
+
     /* source */
     pgcdc_source_kind source_type;
     char *ksrc_topics;       /* source.kafka.topics: names and ^regexes */

@@ -8,17 +8,22 @@
 
 #include "sink/sink.h"
 
+extern const pgcdc_sink_type pgcdc_sink_elasticsearch;
 extern const pgcdc_sink_type pgcdc_sink_file;
 extern const pgcdc_sink_type pgcdc_sink_kafka;
 extern const pgcdc_sink_type pgcdc_sink_lake;
 extern const pgcdc_sink_type pgcdc_sink_stdout;
 
+/* one sink per line */
+/* clang-format off */
 static const pgcdc_sink_type *const sink_types[] = {
+    &pgcdc_sink_elasticsearch,
     &pgcdc_sink_file,
     &pgcdc_sink_kafka,
     &pgcdc_sink_lake,
     &pgcdc_sink_stdout,
 };
+/* clang-format on */
 
 const pgcdc_sink_type *pgcdc_sink_type_find(const char *name)
 {

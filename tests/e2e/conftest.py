@@ -32,6 +32,14 @@ Fixtures:
               stop/kill/start tests); its log is printed if the test failed.
   The first S3 fixture of a run builds MinIO with go install (cached in
   ~/.cache/pgcdc/minio-<version>, see s3rig.build_minio).
+  elasticsearch  session-wide Elasticsearch 7.17 node (tests/rig/esrig.py), one
+              node, security off; .url, .request(), .count(index), .docs(index).
+              Tests use their own indices (`unique_name`) and never stop it.
+  make_elasticsearch  factory for a private node: make_elasticsearch(security=False,
+              tls=False, kind="elasticsearch"|"opensearch") -> EsNode, started;
+              destroyed at the end of the test (for stop/start tests); its log
+              is printed if the test failed.  The first use fetches the server
+              with mvn (cached in ~/.cache/pgcdc/<kind>-<version>).
   debezium    factory: debezium(cluster=None, tables="s.t", name=None, **props)
               -> DebeziumOracle (tests/rig/debeziumrig.py): real Debezium
               (embedded engine, PostgreSQL connector, pgoutput) against the
@@ -87,6 +95,7 @@ from debeziumrig import DebeziumOracle  # noqa: E402
 from pgrig import PgCluster  # noqa: E402
 import s3rig  # noqa: E402
 from s3rig import MinioServer  # noqa: E402
+import esrig  # noqa: E402
 
 DEFAULT_TIMEOUT = float(os.environ.get("PGCDC_E2E_TIMEOUT", "30"))
 # The ASan binary is several times slower: let the suite scale its waits.
@@ -259,6 +268,51 @@ def make_s3(request, tmp_path):
             print(f"\n===== MinIO log (private server {i}, {srv.endpoint}) =====")
             print(_tail(srv.log_text()))
         srv.destroy(keep_log_to=keep)
+
+
+def _resolve_es(request, kind: str = "elasticsearch") -> None:
+    """Fetches and unpacks the server on first use, showing progress despite capturing."""
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    shown = capman.global_and_fixture_disabled() if capman else contextlib.nullcontext()
+    with shown:
+        esrig.resolve_home(kind, progress=lambda msg: print(f"\n[e2e] {msg}", flush=True))
+
+
+@pytest.fixture(scope="session")
+def elasticsearch(request, tmp_path_factory):
+    _resolve_es(request)
+    node = esrig.EsNode()
+    try:
+        node.start()
+    except BaseException:
+        node.destroy(keep_log_to=str(tmp_path_factory.getbasetemp() / "es-session.log"))
+        raise
+    yield node
+    keep = None
+    if request.session.testsfailed:
+        keep = str(tmp_path_factory.getbasetemp() / "es-session.log")
+        print(f"\n[e2e] Elasticsearch log kept at {keep}")
+    node.destroy(keep_log_to=keep)
+
+
+@pytest.fixture
+def make_elasticsearch(request, tmp_path):
+    nodes: list[esrig.EsNode] = []
+
+    def factory(**kw) -> esrig.EsNode:
+        _resolve_es(request, kw.get("kind", "elasticsearch"))
+        n = esrig.EsNode(**kw)
+        nodes.append(n)
+        n.start()
+        return n
+
+    yield factory
+    failed = _failed(request)
+    for i, n in enumerate(nodes):
+        if failed:
+            print(f"\n===== {n.kind} log (private node {i}, {n.url}) =====")
+            print(_tail(n.log_text()))
+        n.destroy(keep_log_to=str(tmp_path / f"es-{i}.log") if failed else None)
 
 
 def _prepare_debezium(request) -> None:

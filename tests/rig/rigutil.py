@@ -1,7 +1,8 @@
-"""rigutil - pieces shared by the test rig's servers (pgrig, kafkarig, s3rig)."""
+"""rigutil - pieces shared by the test rig's servers (pgrig, kafkarig, s3rig, esrig)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -38,6 +39,15 @@ class LogFile:
                 return f.read().decode(errors="replace")
         except OSError:
             return ""
+
+
+def load_state(path: str) -> dict:
+    """A rig's JSON state file; {} when missing or unreadable."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
 
 
 def _pid_alive(pid: int) -> bool:
@@ -96,6 +106,16 @@ class ServerProcess(LogFile):
         return bool(self.pid) and _pid_alive(self.pid) and \
             self._cmdline_mark() in _pid_cmdline(self.pid)
 
+    def _stdout_tail(self, nbytes: int = 4000) -> str:
+        """The end of the server's stdout/stderr file (self.stdout_path)."""
+        try:
+            with open(self.stdout_path, "rb") as f:
+                f.seek(0, 2)
+                f.seek(max(0, f.tell() - nbytes))
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
     def _wait_exit(self, timeout: float) -> bool:
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -150,8 +170,13 @@ class ServerProcess(LogFile):
                     shutil.copyfile(self.log_path, keep_log_to)
                 except OSError:
                     pass
-            if not self.keep and self._own_dir:
-                shutil.rmtree(self.workdir, ignore_errors=True)
+            if not self.keep:
+                self._remove_dirs()
+
+    def _remove_dirs(self) -> None:
+        """Removes what the server left (its workdir, when the rig made it)."""
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()

@@ -56,7 +56,7 @@ import urllib.request
 
 from kafkarig import (COMPLETE_FILE, RigError, _file_lock, _free_port, _run_with_progress,
                       cache_dir, manifest_complete)
-from rigutil import ServerProcess, add_stop_status_commands, cli_status, cli_stop
+from rigutil import ServerProcess, add_stop_status_commands, cli_status, cli_stop, load_state
 
 # The module has no semantic-version tags (MinIO tags releases RELEASE.<date>),
 # so the Go proxy knows its commits by pseudo-version: this is the newest
@@ -347,11 +347,7 @@ class MinioServer(ServerProcess):
 
 
 def _load_state(workdir: str) -> dict:
-    try:
-        with open(os.path.join(workdir, STATE_FILE)) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
+    return load_state(os.path.join(workdir, STATE_FILE))
 
 
 def attach(workdir: str) -> MinioServer:

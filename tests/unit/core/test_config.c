@@ -290,7 +290,8 @@ static void test_set_errors(void)
     CHECK_HAS(err, "config: value.converter: invalid value 'io.confluent.connect.avro.");
     CHECK_HAS(err, "org.apache.kafka.connect.json.JsonConverter");
     CHECK_INT(pgcdc_config_set(&cfg, "sink.type", "file,kafak", err, sizeof(err)), -1);
-    CHECK_STR(err, "config: sink.type: unknown sink 'kafak' (known sinks: file, kafka, lake, stdout)");
+    CHECK_STR(err, "config: sink.type: unknown sink 'kafak' (known sinks: elasticsearch, file, "
+                   "kafka, lake, stdout)");
     CHECK_INT(pgcdc_config_set(&cfg, "sink.type", "file,file", err, sizeof(err)), -1);
     CHECK_INT(pgcdc_config_set(&cfg, "sink.type", "", err, sizeof(err)), -1);
     CHECK_INT(pgcdc_config_set(&cfg, "slot.name", "My-Slot", err, sizeof(err)), -1);
