@@ -256,6 +256,31 @@ def test_outage_loses_nothing(pg, pgcdc, make_elasticsearch, unique_name):
     assert p.stop() == 0
 
 
+def test_stop_during_outage_is_prompt_and_loses_nothing(pg, pgcdc, make_elasticsearch,
+                                                       unique_name):
+    """SIGTERM while Elasticsearch is down ends the run at once (exit 1) instead of
+    waiting for the retry timeout; the next start sends what was not confirmed."""
+    es = make_elasticsearch()
+    t = f"public.{unique_name}"
+    index = f"{unique_name}_stop"
+    pg.execute(f"CREATE TABLE {t} ({COLUMNS})")
+    p = pgcdc(tables=t, **es_config(es, index, **{"elasticsearch.retry.timeout.ms": 0}))
+    p.start()
+    insert_rows(pg, t, range(1, 11))
+    wait_mirror(es, pg, t, index, pgcdc=p)
+    es.stop()
+    insert_rows(pg, t, range(11, 31))
+    p.wait_log(r"bulk request .* failed .*retrying", timeout=DEFAULT_TIMEOUT)
+    t0 = time.time()
+    assert p.stop() == 1
+    assert time.time() - t0 < DEFAULT_TIMEOUT
+    assert "changes not acknowledged yet are sent again" in p.log_text()
+    es.start()
+    p.start()
+    wait_mirror(es, pg, t, index, timeout=DEFAULT_TIMEOUT * 3, pgcdc=p)
+    assert p.stop() == 0
+
+
 def test_mapping_conflict_goes_to_dead_letter_file(pg, pgcdc, elasticsearch, unique_name,
                                                    tmp_path):
     t = f"public.{unique_name}"

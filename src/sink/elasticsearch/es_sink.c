@@ -217,7 +217,7 @@ static int http_sync_retry(es_sink *es, const char *method, const char *path, co
         if (rc == 0 && *status != 429 && *status < 500)
             return 0;
         long long limit = es->cfg->es_retry_timeout_ms;
-        if (limit > 0 && now_us() - start > limit * 1000)
+        if ((limit > 0 && now_us() - start > limit * 1000) || pgcdc_sink_stopping(es->sink))
             return rc;
         if (rc == 0)
             snprintf(errstr, errstr_size, "HTTP %ld", *status);
@@ -590,6 +590,15 @@ static void req_retry(es_sink *es, es_req *r, const char *why)
     snprintf(r->last_error, sizeof(r->last_error), "%s", why);
     if (!r->failing_since)
         r->failing_since = now;
+    if (pgcdc_sink_stopping(es->sink)) {
+        /* waiting out the outage would hold the stop up: give up instead,
+         * nothing unacknowledged is lost */
+        fail(es,
+             "elasticsearch sink: stopping while %s does not accept bulk requests (%s); the "
+             "changes not acknowledged yet are sent again at the next start",
+             es->shown, why);
+        return;
+    }
     long long limit = es->cfg->es_retry_timeout_ms;
     if (limit > 0 && now - r->failing_since > limit * 1000) {
         fail(es,
