@@ -602,7 +602,7 @@ static int map_column(pgcdc_pq_reader *r, const pq_elem *e, pgcdc_pq_column *c)
                          e->type_length);
         c->type_length = e->type_length;
     }
-    if (e->type == 3)
+    if (e->type == PGCDC_PQ_INT96)
         c->type_length = 12;
     int ok = 1;
     int is_int = e->type == PGCDC_PQ_INT32 || e->type == PGCDC_PQ_INT64;
@@ -769,7 +769,7 @@ static int build_schema(pgcdc_pq_reader *r, const pq_elem *el, size_t n)
     for (int i = 0; i < r->ncols; i++) {
         const pq_elem *e = &el[i + 1];
         r->cols[i].name = xstrndup(e->name, e->name ? e->name_len : 0);
-        if (e->type == 3) /* INT96 */
+        if (e->type == PGCDC_PQ_INT96) /* INT96 */
             r->cols[i].type_length = 12;
         if (map_column(r, e, &r->cols[i]) != 0)
             return -1;
@@ -823,13 +823,17 @@ static int check_chunks(pgcdc_pq_reader *r, uint64_t footer_start)
             if (c->m.num_values != rg->rows)
                 return rfail(r, "parquet: row group %d, column \"%s\": %lld values for %lld rows",
                              g, col->name, (long long)c->m.num_values, (long long)rg->rows);
+            if (rg->rows == 0) { /* never read (pyarrow leaves its offsets 0) */
+                c->start = c->end = 0;
+                continue;
+            }
             int64_t off = c->m.data_page_offset;
             int64_t dict = c->m.dictionary_page_offset;
             if (dict > 0 && dict < off)
                 off = dict;
             int64_t len = c->m.total_compressed_size;
             if (off < 4 || len < 0 || (uint64_t)off > footer_start ||
-                (uint64_t)len > footer_start - (uint64_t)off || (rg->rows > 0 && len == 0))
+                (uint64_t)len > footer_start - (uint64_t)off || len == 0)
                 return rfail(r,
                              "parquet: row group %d, column \"%s\": chunk at %lld of %lld bytes "
                              "lies outside the file's data (%llu bytes)",
@@ -1211,28 +1215,30 @@ static int plain_values(pgcdc_pq_reader *r, rd_col *c, const unsigned char **pp,
 {
     const unsigned char *p = *pp;
     size_t avail = (size_t)(end - p);
-    switch (c->width) {
-    case -1: /* booleans, bit-packed */
+    switch (c->physical) {
+    case PGCDC_PQ_BOOLEAN: /* bit-packed */
         if (n > avail * 8 || *bit > avail * 8 - n)
             return bad_values(r, c);
         for (size_t i = 0; i < n; i++, (*bit)++)
             out[i].v.i32 = (p[*bit >> 3] >> (*bit & 7)) & 1;
         return 0;
-    case 4:
+    case PGCDC_PQ_INT32:
+    case PGCDC_PQ_FLOAT:
         if (n > avail / 4)
             return bad_values(r, c);
         for (size_t i = 0; i < n; i++)
             memcpy(&out[i].v.i32, p + 4 * i, 4);
         *pp = p + 4 * n;
         return 0;
-    case 8:
+    case PGCDC_PQ_INT64:
+    case PGCDC_PQ_DOUBLE:
         if (n > avail / 8)
             return bad_values(r, c);
         for (size_t i = 0; i < n; i++)
             memcpy(&out[i].v.i64, p + 8 * i, 8);
         *pp = p + 8 * n;
         return 0;
-    case 0: /* byte arrays */
+    case PGCDC_PQ_BYTE_ARRAY:
         for (size_t i = 0; i < n; i++) {
             uint32_t l;
             if (end - p < 4)
@@ -1247,7 +1253,7 @@ static int plain_values(pgcdc_pq_reader *r, rd_col *c, const unsigned char **pp,
         }
         *pp = p;
         return 0;
-    default: { /* fixed length */
+    default: { /* fixed length: FIXED_LEN_BYTE_ARRAY, INT96 */
         size_t w = (size_t)c->width;
         if (n > avail / w)
             return bad_values(r, c);
@@ -1585,14 +1591,15 @@ static int decode_values(pgcdc_pq_reader *r, rd_col *c, size_t m)
     }
     case PQ_ENC_BYTE_STREAM_SPLIT: {
         size_t w = (size_t)c->width;
+        int bytes = c->physical == PGCDC_PQ_FIXED_LEN_BYTE_ARRAY || c->physical == PGCDC_PQ_INT96;
         if (m > c->bss_n - c->bss_i)
             return bad_values(r, c);
-        if (w > 8)
+        if (bytes)
             pgcdc_buf_reset(&c->arena);
         for (size_t i = 0; i < m; i++, c->bss_i++) {
             unsigned char b[8];
             const unsigned char *s = c->vp + c->bss_i;
-            if (w <= 8) {
+            if (!bytes) {
                 for (size_t k = 0; k < w; k++)
                     b[k] = s[k * c->bss_n];
                 memcpy(&out[i].v, b, w);
@@ -1603,7 +1610,7 @@ static int decode_values(pgcdc_pq_reader *r, rd_col *c, size_t m)
                 out[i].len = w;
             }
         }
-        if (w > 8)
+        if (bytes)
             for (size_t i = 0; i < m; i++)
                 out[i].p = (const unsigned char *)c->arena.data + out[i].v.i64;
         return 0;

@@ -237,6 +237,7 @@ enum {
     C_JSON,
     C_BIN,
     C_UUID,
+    C_FIX4,
     C_REQ,
     NCOLS
 };
@@ -310,6 +311,11 @@ static const pgcdc_pq_column COLS[NCOLS] = {
                 .physical = PGCDC_PQ_FIXED_LEN_BYTE_ARRAY,
                 .type_length = 16,
                 .nullable = 1},
+    /* as wide as an INT32: decoded as bytes all the same */
+    [C_FIX4] = {.name = "fix4",
+                .physical = PGCDC_PQ_FIXED_LEN_BYTE_ARRAY,
+                .type_length = 4,
+                .nullable = 1},
     [C_REQ] = {.name = "req", .physical = PGCDC_PQ_BYTE_ARRAY, .logical = PGCDC_PQ_LOGICAL_STRING},
 };
 
@@ -365,8 +371,9 @@ static void value(int c, int64_t i, pgcdc_pq_datum *d, char *sbuf, size_t sn)
         d->v.i64 = (int64_t)(h % 1000000000000000000ull) * (i % 2 ? -1 : 1);
         break;
     case C_DEC16:
-    case C_UUID: {
-        size_t w = c == C_UUID ? 16 : 13;
+    case C_UUID:
+    case C_FIX4: {
+        size_t w = c == C_UUID ? 16 : c == C_FIX4 ? 4 : 13;
         for (size_t k = 0; k < w; k++)
             d->fixed[k] = (unsigned char)(h >> (k % 8 * 8)) ^ (unsigned char)(i % 7 * k);
         d->bytes = d->fixed;
@@ -733,6 +740,7 @@ static void test_bad_magic(void)
 typedef struct {
     int type, repetition, children;
     const char *name;
+    int converted, scale, precision; /* converted 0: none, else ConvertedType + 1 */
 } elem;
 
 static void crafted(pgcdc_buf *f, const elem *el, int nel, int root_children, int codec,
@@ -777,6 +785,11 @@ static void crafted(pgcdc_buf *f, const elem *el, int nel, int root_children, in
         pgcdc_thrift_string(&t, 4, el[i].name);
         if (el[i].children)
             pgcdc_thrift_i32(&t, 5, el[i].children);
+        if (el[i].converted) {
+            pgcdc_thrift_i32(&t, 6, el[i].converted - 1);
+            pgcdc_thrift_i32(&t, 7, el[i].scale);
+            pgcdc_thrift_i32(&t, 8, el[i].precision);
+        }
         pgcdc_thrift_elem_struct_end(&t);
     }
     pgcdc_thrift_i64(&t, 3, rows);
@@ -815,7 +828,7 @@ static void test_crafted_footers(void)
     pgcdc_pq_reader *r;
     mem_file m;
     char err[512];
-    const elem flat[] = {{PGCDC_PQ_INT32, 0, 0, "x"}};
+    const elem flat[] = {{PGCDC_PQ_INT32, 0, 0, "x", 0, 0, 0}};
     crafted(&f, flat, 1, 1, 0, 4, -1, 10);
     CHECK(open_mem(&r, &m, &f, err, sizeof(err)) == 0);
     pgcdc_pq_datum v;
@@ -825,10 +838,10 @@ static void test_crafted_footers(void)
     CHECK_INT(n, 10);
     pgcdc_pq_reader_free(r);
 
-    const elem nested[] = {{-1, 1, 1, "grp"}, {PGCDC_PQ_INT32, 0, 0, "x"}};
+    const elem nested[] = {{-1, 1, 1, "grp", 0, 0, 0}, {PGCDC_PQ_INT32, 0, 0, "x", 0, 0, 0}};
     crafted(&f, nested, 2, 1, 0, 4, -1, 10);
     CHECK(open_mem(&r, &m, &f, err, sizeof(err)) != 0 && strstr(err, "column \"grp\" is a group"));
-    const elem repeated[] = {{PGCDC_PQ_INT32, 2, 0, "tags"}};
+    const elem repeated[] = {{PGCDC_PQ_INT32, 2, 0, "tags", 0, 0, 0}};
     crafted(&f, repeated, 1, 1, 0, 4, -1, 10);
     CHECK(open_mem(&r, &m, &f, err, sizeof(err)) != 0 &&
           strstr(err, "column \"tags\" is repeated"));
@@ -848,6 +861,38 @@ static void test_crafted_footers(void)
     CHECK(open_mem(&r, &m, &f, err, sizeof(err)) == 0);
     CHECK(pgcdc_pq_reader_next(r, &v, err, sizeof(err)) == -1 && strstr(err, "\"x\""));
     pgcdc_pq_reader_free(r);
+
+    /* legacy converted types without a LogicalType */
+    static const struct {
+        int ct, scale, precision;
+        pgcdc_pq_logical want;
+        int bits, utc;
+    } legacy[] = {
+        {PQ_CT_DATE, 0, 0, PGCDC_PQ_LOGICAL_DATE, 0, 0},
+        {PQ_CT_DECIMAL, 2, 7, PGCDC_PQ_LOGICAL_DECIMAL, 0, 0},
+        {PQ_CT_INT_16, 0, 0, PGCDC_PQ_LOGICAL_INT, 16, 0},
+        {PQ_CT_INT_8, 0, 0, PGCDC_PQ_LOGICAL_INT, 8, 0},
+        {PQ_CT_UINT_8, 0, 0, PGCDC_PQ_LOGICAL_UINT, 8, 0},
+        {PQ_CT_TIME_MILLIS, 0, 0, PGCDC_PQ_LOGICAL_TIME_MILLIS, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof(legacy) / sizeof(legacy[0]); i++) {
+        elem e = {PGCDC_PQ_INT32,     1, 0, "x", legacy[i].ct + 1, legacy[i].scale,
+                  legacy[i].precision};
+        crafted(&f, &e, 1, 1, 0, 4, -1, 3);
+        CHECK(open_mem(&r, &m, &f, err, sizeof(err)) == 0);
+        if (!r)
+            continue;
+        const pgcdc_pq_column *c = pgcdc_pq_reader_column(r, 0);
+        CHECK(c->logical == legacy[i].want && c->int_bits == legacy[i].bits &&
+              c->utc == legacy[i].utc && c->scale == legacy[i].scale &&
+              c->precision == legacy[i].precision && c->nullable);
+        pgcdc_pq_reader_free(r);
+        r = NULL;
+    }
+    /* a converted type that does not fit the physical type */
+    elem e = {PGCDC_PQ_INT32, 0, 0, "x", PQ_CT_UTF8 + 1, 0, 0};
+    crafted(&f, &e, 1, 1, 0, 4, -1, 3);
+    CHECK(open_mem(&r, &m, &f, err, sizeof(err)) != 0 && strstr(err, "\"x\""));
     pgcdc_buf_free(&f);
 }
 
