@@ -17,7 +17,7 @@ VENV="${PGCDC_VENV:-$REPO_ROOT/.venv}"
 DEB_PACKAGES=(
     build-essential cmake pkg-config
     libpq-dev libjansson-dev libyaml-dev librdkafka-dev libcurl4-openssl-dev libssl-dev openssl
-    libzstd-dev libsnappy-dev
+    libzstd-dev libsnappy-dev zlib1g-dev
     postgresql-15 postgresql-client-15
     clang clang-format libclang-rt-14-dev
     python3-venv

@@ -38,6 +38,7 @@ typedef enum {
     PGCDC_PQ_BOOLEAN = 0,
     PGCDC_PQ_INT32 = 1,
     PGCDC_PQ_INT64 = 2,
+    PGCDC_PQ_INT96 = 3, /* read only: legacy timestamps, 12 bytes */
     PGCDC_PQ_FLOAT = 4,
     PGCDC_PQ_DOUBLE = 5,
     PGCDC_PQ_BYTE_ARRAY = 6,
@@ -54,6 +55,18 @@ typedef enum {
     PGCDC_PQ_LOGICAL_TIME_MICROS,      /* INT64 microseconds since midnight */
     PGCDC_PQ_LOGICAL_TIMESTAMP_MICROS, /* INT64 microseconds since the epoch */
     PGCDC_PQ_LOGICAL_INT,              /* INT32/INT64 of int_bits width */
+    /* read only (pgcdc_pq_reader), not written: */
+    PGCDC_PQ_LOGICAL_UINT,             /* INT32/INT64 unsigned, of int_bits width */
+    PGCDC_PQ_LOGICAL_TIME_MILLIS,      /* INT32 milliseconds since midnight */
+    PGCDC_PQ_LOGICAL_TIME_NANOS,       /* INT64 nanoseconds since midnight */
+    PGCDC_PQ_LOGICAL_TIMESTAMP_MILLIS, /* INT64 milliseconds since the epoch */
+    PGCDC_PQ_LOGICAL_TIMESTAMP_NANOS,  /* INT64 nanoseconds since the epoch */
+    PGCDC_PQ_LOGICAL_ENUM,             /* BYTE_ARRAY */
+    PGCDC_PQ_LOGICAL_UUID,             /* FIXED_LEN_BYTE_ARRAY(16) */
+    PGCDC_PQ_LOGICAL_BSON,             /* BYTE_ARRAY */
+    PGCDC_PQ_LOGICAL_FLOAT16,          /* FIXED_LEN_BYTE_ARRAY(2) */
+    PGCDC_PQ_LOGICAL_INTERVAL,         /* FIXED_LEN_BYTE_ARRAY(12): months, days, ms */
+    PGCDC_PQ_LOGICAL_UNKNOWN,          /* always null */
 } pgcdc_pq_logical;
 
 typedef struct pgcdc_pq_column {
@@ -76,6 +89,7 @@ int pgcdc_pq_decimal_bytes(int precision);
 typedef enum {
     PGCDC_PQ_UNCOMPRESSED = 0,
     PGCDC_PQ_SNAPPY = 1,
+    PGCDC_PQ_GZIP = 2, /* read only */
     PGCDC_PQ_ZSTD = 6,
 } pgcdc_pq_codec;
 

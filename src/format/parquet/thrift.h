@@ -1,6 +1,6 @@
 /*
- * thrift.h - the Thrift compact protocol, write side only, as Parquet's
- * footer and page headers need it.
+ * thrift.h - the Thrift compact protocol as Parquet's footer and page
+ * headers need it: an encoder and a decoder of untrusted input.
  *
  * The encoder appends to a pgcdc_buf and keeps the "last field id" stack the
  * compact protocol's delta field headers depend on. Structs nest up to
@@ -68,5 +68,63 @@ void pgcdc_thrift_elem_struct_begin(pgcdc_thrift_w *w);
 
 /* Ends the top-level struct (its stop byte). */
 void pgcdc_thrift_finish(pgcdc_thrift_w *w);
+
+/*
+ * Decoder. Every read checks the bytes left; the first problem sets err
+ * (PGCDC_THRIFT_TRUNCATED when the input ended inside a value, so a caller
+ * reading a prefix of a stream can fetch more and retry; _MALFORMED
+ * otherwise) and every later read returns 0/NULL without reading. Structs
+ * nest up to PGCDC_THRIFT_R_DEPTH levels (the skipping of unknown fields
+ * included), so hostile input cannot recurse deeply.
+ */
+enum { PGCDC_THRIFT_MALFORMED = 1, PGCDC_THRIFT_TRUNCATED = 2 };
+#define PGCDC_THRIFT_R_DEPTH 16
+
+typedef struct pgcdc_thrift_r {
+    const unsigned char *p, *start, *end;
+    int depth;
+    int err;
+    int16_t last[PGCDC_THRIFT_R_DEPTH]; /* last field id per open struct */
+} pgcdc_thrift_r;
+
+/* Starts reading the top-level struct from [p, p + len). */
+void pgcdc_thrift_rinit(pgcdc_thrift_r *r, const void *p, size_t len);
+
+/* The next field of the struct under way: 1 with its id and type, 0 at its
+ * stop byte (the struct is closed: the enclosing struct's fields follow) or
+ * after an error. Booleans are the types TRUE/FALSE (no value follows). */
+int pgcdc_thrift_rfield(pgcdc_thrift_r *r, int16_t *id, int *type);
+
+/* The value of an integer field of compact type `type` (BYTE, I16, I32,
+ * I64; TRUE/FALSE read as 1/0); any other type is skipped and counts as
+ * malformed. */
+int64_t pgcdc_thrift_rint(pgcdc_thrift_r *r, int type);
+
+/* An i32 field's value, checked to be within [lo, hi] (malformed if not). */
+int32_t pgcdc_thrift_ri32(pgcdc_thrift_r *r, int type, int32_t lo, int32_t hi);
+
+/* A binary (string) field's bytes, pointing into the input, or NULL. */
+const unsigned char *pgcdc_thrift_rbinary(pgcdc_thrift_r *r, int type, size_t *len);
+
+/* A list header: its element count (checked against the bytes left: every
+ * element takes at least one byte) and element type, or 0 after an error
+ * or when type is not LIST (skipped). */
+size_t pgcdc_thrift_rlist(pgcdc_thrift_r *r, int type, int *elem_type);
+
+/* A list element: i32 / binary / a struct whose fields follow (read with
+ * rfield until it returns 0). */
+int64_t pgcdc_thrift_relem_int(pgcdc_thrift_r *r, int elem_type);
+const unsigned char *pgcdc_thrift_relem_binary(pgcdc_thrift_r *r, int elem_type, size_t *len);
+int pgcdc_thrift_rstruct(pgcdc_thrift_r *r, int type);
+
+/* Skips a value of `type` (a field's or a list element's), nested ones
+ * included. */
+void pgcdc_thrift_rskip(pgcdc_thrift_r *r, int type);
+
+/* Bytes consumed so far. */
+static inline size_t pgcdc_thrift_rpos(const pgcdc_thrift_r *r)
+{
+    return (size_t)(r->p - r->start);
+}
 
 #endif

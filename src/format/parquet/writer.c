@@ -43,22 +43,6 @@
 #define PQ_STAGE_BYTES (128 * 1024)
 #define PQ_PREFETCH 16 /* hash table slots fetched ahead of their lookup */
 
-/* parquet.thrift enums */
-enum { PQ_PAGE_DATA = 0, PQ_PAGE_DICTIONARY = 2 };
-enum { PQ_ENC_PLAIN = 0, PQ_ENC_RLE = 3, PQ_ENC_RLE_DICTIONARY = 8 };
-enum {
-    PQ_CT_UTF8 = 0,
-    PQ_CT_DECIMAL = 5,
-    PQ_CT_DATE = 6,
-    PQ_CT_TIME_MICROS = 8,
-    PQ_CT_TIMESTAMP_MICROS = 10,
-    PQ_CT_INT_8 = 15,
-    PQ_CT_INT_16 = 16,
-    PQ_CT_INT_32 = 17,
-    PQ_CT_INT_64 = 18,
-    PQ_CT_JSON = 19,
-};
-
 typedef struct pq_col {
     pgcdc_pq_column def;
     int width; /* PLAIN bytes per value: 4, 8, type_length; 0 byte arrays; -1 booleans */
@@ -191,7 +175,8 @@ static int check_column(const pgcdc_pq_column *c, int i, char *errstr, size_t es
         snprintf(errstr, es, "parquet: column %d has no name", i);
         return -1;
     }
-    int ok = 1;
+    int ok = c->physical != PGCDC_PQ_INT96 && c->physical >= PGCDC_PQ_BOOLEAN &&
+             c->physical <= PGCDC_PQ_FIXED_LEN_BYTE_ARRAY; /* INT96 is read only */
     switch (c->logical) {
     case PGCDC_PQ_LOGICAL_NONE:
         break;
