@@ -17,6 +17,7 @@ static const char usage[] =
     "  check --config FILE                  validate the config and the server setup\n"
     "  status --config FILE [--json]        what the pipeline is doing: progress, offsets, slot\n"
     "  slots --config FILE [--drop NAME]    list replication slots with their lag; drop one\n"
+    "  lake compact --config FILE           bring the lake sink's silver tables up to date\n"
     "  ddl-sql [--drop]                     print the SQL of the schema.changes event trigger\n"
     "  config-docs                          print the configuration reference (Markdown)\n"
     "  version                              print the version\n"
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
         return pgcdc_cli_ddl_sql(argc - 1, argv + 1);
     if (!strcmp(cmd, "status"))
         return pgcdc_cli_status(argc - 1, argv + 1);
+    if (!strcmp(cmd, "lake"))
+        return pgcdc_cli_lake(argc - 1, argv + 1);
     if (!strcmp(cmd, "config-docs")) {
         int rc = no_options(argc, argv,
                             "Usage: pgcdc config-docs\n\nPrints the configuration reference "

@@ -12,6 +12,7 @@ int pgcdc_cli_check(int argc, char **argv);
 int pgcdc_cli_slots(int argc, char **argv);
 int pgcdc_cli_ddl_sql(int argc, char **argv);
 int pgcdc_cli_status(int argc, char **argv);
+int pgcdc_cli_lake(int argc, char **argv);
 
 /*
  * Shared option parsing: --config FILE (required), --data-dir DIR,

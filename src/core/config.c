@@ -662,6 +662,19 @@ const pgcdc_cfg_key pgcdc_cfg_keys[] = {
      "`s3://bucket/prefix` on S3-compatible storage (see the `lake.s3.*` keys). Each captured "
      "table's change log is the table `<lake.root>/bronze/<topic>`. Required with the lake sink.",
      NULL, G_LAKE, 0, 0, NULL},
+    {"lake.silver.interval.ms", PGCDC_CFG_LONG, "60000", NULL, OFF(lake_silver_interval_ms),
+     "pgcdc: how often the silver tables (`<lake.root>/silver/<topic>`: the current row per "
+     "primary key) are brought up to date from the bronze change logs, in a thread of their "
+     "own. 0: never while running (`pgcdc lake compact` does it on demand).",
+     NULL, G_LAKE, 0, LLONG_MAX, NULL},
+    {"lake.silver.buckets", PGCDC_CFG_INT, "8", NULL, OFF(lake_silver_buckets),
+     "pgcdc: hash buckets of a new silver table, one Parquet file each; a compaction rewrites "
+     "only the buckets its changes touch.",
+     NULL, G_LAKE, 1, 4096, NULL},
+    {"lake.silver.memory.bytes", PGCDC_CFG_LONG, "268435456", NULL, OFF(lake_silver_memory),
+     "pgcdc: changes of one bucket a compaction holds in memory at once; more are applied in "
+     "several passes, so tables and change sets larger than memory compact.",
+     NULL, G_LAKE, 1048576, LLONG_MAX, NULL},
     {"lake.s3.endpoint", PGCDC_CFG_STRING, NULL, NULL, OFF(lake_s3_endpoint),
      "pgcdc: the S3 endpoint URL for an `s3://` lake.root (`http://minio:9000`). Unset: "
      "`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, else AWS S3 in lake.s3.region.",

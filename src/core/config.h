@@ -132,17 +132,20 @@ typedef struct pgcdc_config {
     char *sink_types; /* comma-separated: file, stdout */
     int file_fsync;   /* sink.file.fsync */
     /* lake sink */
-    char *lake_root;                  /* lake.root: directory or s3://bucket/prefix */
-    long long lake_flush_bytes;       /* lake.flush.bytes */
-    long long lake_flush_interval_ms; /* lake.flush.interval.ms */
-    int lake_compression;             /* lake.parquet.compression: PGCDC_LAKE_CODEC_* */
-    int lake_format;                  /* lake.format: PGCDC_LAKE_FORMAT_* */
-    char *lake_s3_endpoint;           /* lake.s3.endpoint */
-    char *lake_s3_region;             /* lake.s3.region */
-    int lake_s3_path_style;           /* lake.s3.path.style: 0 auto, 1 true, 2 false */
-    char *lake_s3_access_key;         /* lake.s3.access.key.id */
-    char *lake_s3_secret_key;         /* lake.s3.secret.access.key */
-    char *lake_s3_session_token;      /* lake.s3.session.token */
+    char *lake_root;                   /* lake.root: directory or s3://bucket/prefix */
+    long long lake_flush_bytes;        /* lake.flush.bytes */
+    long long lake_flush_interval_ms;  /* lake.flush.interval.ms */
+    int lake_compression;              /* lake.parquet.compression: PGCDC_LAKE_CODEC_* */
+    int lake_format;                   /* lake.format: PGCDC_LAKE_FORMAT_* */
+    long long lake_silver_interval_ms; /* lake.silver.interval.ms; 0: not while running */
+    int lake_silver_buckets;           /* lake.silver.buckets */
+    long long lake_silver_memory;      /* lake.silver.memory.bytes */
+    char *lake_s3_endpoint;            /* lake.s3.endpoint */
+    char *lake_s3_region;              /* lake.s3.region */
+    int lake_s3_path_style;            /* lake.s3.path.style: 0 auto, 1 true, 2 false */
+    char *lake_s3_access_key;          /* lake.s3.access.key.id */
+    char *lake_s3_secret_key;          /* lake.s3.secret.access.key */
+    char *lake_s3_session_token;       /* lake.s3.session.token */
 
     /* kafka sink */
     char *kafka_bootstrap;

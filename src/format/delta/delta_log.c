@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "format/delta/delta_log.h"
 #include "format/json.h"
 
@@ -192,6 +193,25 @@ void pgcdc_delta_put_commit_info(pgcdc_buf *b, int64_t ts_ms, const char *operat
     PGCDC_BUF_LIT(b, ",\"engineInfo\":\"pgcdc/" PGCDC_VERSION "\"}}\n");
 }
 
+void pgcdc_delta_new_id(char out[37])
+{
+    unsigned char b[16];
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(b, 1, sizeof(b), f) != sizeof(b)) {
+        /* no /dev/urandom: the clocks, spread by an LCG, are unique enough */
+        uint64_t x = (uint64_t)pgcdc_wall_us() ^ ((uint64_t)pgcdc_mono_us() << 20);
+        for (int i = 0; i < 16; i++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+            b[i] = (unsigned char)(x >> 56);
+    }
+    if (f)
+        fclose(f);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
 void pgcdc_delta_log_name(char *out, size_t out_size, int64_t version)
 {
     snprintf(out, out_size, "_delta_log/%020" PRId64 ".json", version);
@@ -331,7 +351,7 @@ static void files_remove(pgcdc_delta_state *st, const char *path)
 }
 
 /* Percent-decodes a Delta path; NULL on a malformed escape or no memory. */
-static char *decode_path(const char *s)
+char *pgcdc_delta_path_decode(const char *s)
 {
     size_t n = strlen(s);
     char *out = malloc(n + 1), *o = out;
@@ -490,7 +510,7 @@ static int apply_txn(pgcdc_delta_state *st, json_t *t, char *errstr, size_t errs
 static int apply_file(pgcdc_delta_state *st, json_t *f, int add, char *errstr, size_t errstr_size)
 {
     const char *p = json_string_value(json_object_get(f, "path"));
-    char *path = p ? decode_path(p) : NULL;
+    char *path = p ? pgcdc_delta_path_decode(p) : NULL;
     if (!path) {
         snprintf(errstr, errstr_size, "%s action with a missing or malformed path",
                  add ? "add" : "remove");

@@ -86,11 +86,17 @@ void pgcdc_delta_put_txn(pgcdc_buf *b, const char *app_id, int64_t version,
 void pgcdc_delta_put_commit_info(pgcdc_buf *b, int64_t ts_ms, const char *operation,
                                  int64_t read_version, int blind_append);
 
+/* A random (version 4) UUID, for table ids and file names. */
+void pgcdc_delta_new_id(char out[37]);
+
 /* Writes "_delta_log/%020lld.json" into out (at least 38 bytes). */
 void pgcdc_delta_log_name(char *out, size_t out_size, int64_t version);
 /* Parses a log entry name ("00000000000000000012.json", without the
  * directory) into its version; -1 if it is not a commit file. */
 int64_t pgcdc_delta_log_version(const char *name);
+
+/* Percent-decodes an add/remove path (malloc'd); NULL when malformed. */
+char *pgcdc_delta_path_decode(const char *path);
 
 /* ---- reading a table back ---- */
 

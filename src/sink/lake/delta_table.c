@@ -52,8 +52,8 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int read_commit(pgcdc_delta_table *t, int64_t v, pgcdc_buf *text, char *errstr,
-                       size_t errstr_size)
+int pgcdc_delta_table_read_commit(pgcdc_delta_table *t, int64_t v, pgcdc_buf *text, char *errstr,
+                                  size_t errstr_size)
 {
     char name[64], key[4096];
     pgcdc_delta_log_name(name, sizeof(name), v);
@@ -104,7 +104,7 @@ int pgcdc_delta_table_refresh(pgcdc_delta_table *t, char *errstr, size_t errstr_
             rc = -1;
             break;
         }
-        rc = read_commit(t, next, &text, errstr, errstr_size);
+        rc = pgcdc_delta_table_read_commit(t, next, &text, errstr, errstr_size);
         if (rc == 0)
             rc = pgcdc_delta_state_apply(&t->state, next, text.data ? text.data : "", text.len,
                                          errstr, errstr_size);

@@ -37,6 +37,9 @@ int pgcdc_delta_table_refresh(pgcdc_delta_table *t, char *errstr, size_t errstr_
  */
 int pgcdc_delta_table_commit(pgcdc_delta_table *t, const char *actions, size_t len, char *errstr,
                              size_t errstr_size);
+/* The text of commit v (reset into text). */
+int pgcdc_delta_table_read_commit(pgcdc_delta_table *t, int64_t v, pgcdc_buf *text, char *errstr,
+                                  size_t errstr_size);
 void pgcdc_delta_table_close(pgcdc_delta_table *t);
 
 #endif

@@ -486,3 +486,36 @@ int pgcdc_lake_put(pgcdc_pq_writer *w, int col, const pgcdc_lake_col *c, const j
     }
     return rc == 0 ? 0 : bad(c, v, errstr, errstr_size);
 }
+
+int pgcdc_lake_pq_from_delta(const char *name, const char *type, pgcdc_pq_column *out)
+{
+    static const struct {
+        const char *type;
+        pgcdc_lake_conv conv;
+    } map[] = {{"boolean", PGCDC_LAKE_BOOL},       {"byte", PGCDC_LAKE_I8},
+               {"short", PGCDC_LAKE_I16},          {"integer", PGCDC_LAKE_I32},
+               {"long", PGCDC_LAKE_I64},           {"float", PGCDC_LAKE_F32},
+               {"double", PGCDC_LAKE_F64},         {"string", PGCDC_LAKE_STRING},
+               {"binary", PGCDC_LAKE_BINARY},      {"date", PGCDC_LAKE_DATE},
+               {"timestamp", PGCDC_LAKE_TS_ZONED}, {"timestamp_ntz", PGCDC_LAKE_TS_MICROS}};
+    pgcdc_lake_col c;
+    int precision = 0, scale = 0, found = 0;
+    pgcdc_lake_conv conv = PGCDC_LAKE_STRING;
+    if (sscanf(type, "decimal(%d,%d)", &precision, &scale) == 2 && precision >= 1 &&
+        precision <= 38 && scale >= 0 && scale <= precision) {
+        conv = PGCDC_LAKE_DECIMAL;
+        found = 1;
+    }
+    for (size_t i = 0; !found && i < sizeof(map) / sizeof(map[0]); i++)
+        if (!strcmp(type, map[i].type)) {
+            conv = map[i].conv;
+            found = 1;
+        }
+    if (!found || col_init(&c, "", name, conv, precision, scale, 1) != 0)
+        return -1;
+    *out = c.pq;
+    out->name = name;
+    free(c.name);
+    free(c.field);
+    return 0;
+}

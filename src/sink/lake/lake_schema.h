@@ -62,6 +62,11 @@ int pgcdc_lake_col_add(pgcdc_lake_col **cols, int *ncols, const char *name, pgcd
 
 void pgcdc_lake_cols_free(pgcdc_lake_col *cols, int ncols);
 
+/* The Parquet column that holds a Delta primitive type as the lake sink
+ * writes it ("long", "decimal(10,2)", "timestamp_ntz"...). name is borrowed.
+ * Returns 0, or -1 for a type the lake sink never writes. */
+int pgcdc_lake_pq_from_delta(const char *name, const char *type, pgcdc_pq_column *out);
+
 /*
  * Puts the JSON value v (NULL or json null: a null) into column `col` of the
  * writer, converting it as c says. Returns 0, or -1 with errstr naming the

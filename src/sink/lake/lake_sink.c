@@ -21,6 +21,7 @@
  * opened again.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #include "format/parquet/parquet.h"
 #include "sink/lake/delta_table.h"
 #include "sink/lake/lake_schema.h"
+#include "sink/lake/silver.h"
 #include "sink/sink.h"
 
 #define APP_LSN "pgcdc"
@@ -89,6 +91,13 @@ typedef struct lake_sink {
     unsigned long file_counter;
     char **skipped_topics; /* topics without table rows, logged once */
     size_t nskipped;
+    /* the silver compactor: a thread with a store of its own */
+    const pgcdc_config *cfg;
+    pthread_t compactor;
+    int compactor_started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop; /* guarded by lock */
 } lake_sink;
 
 static int64_t mono_ms(void)
@@ -608,24 +617,6 @@ static int table_schema(lake_sink *ls, lake_table *t, const pgcdc_record *r, con
 
 /* ---------- commits ---------- */
 
-static void new_uuid(char out[37])
-{
-    unsigned char b[16];
-    FILE *f = fopen("/dev/urandom", "rb");
-    if (!f || fread(b, 1, sizeof(b), f) != sizeof(b)) {
-        uint64_t x = (uint64_t)wall_ms() ^ ((uint64_t)mono_ms() << 20);
-        for (int i = 0; i < 16; i++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
-            b[i] = (unsigned char)(x >> 56);
-    }
-    if (f)
-        fclose(f);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
-}
-
 static int needs_ntz(const lake_table *t)
 {
     for (int i = 0; i < t->ncols; i++)
@@ -649,7 +640,7 @@ static void build_commit(lake_sink *ls, lake_table *t, pgcdc_buf *c)
         if (t->dt.state.table_id)
             snprintf(id, sizeof(id), "%s", t->dt.state.table_id);
         else
-            new_uuid(id);
+            pgcdc_delta_new_id(id);
         const char *parts[] = {"_commit_date"};
         pgcdc_delta_kv conf = {"pgcdc.key.columns", t->key_columns ? t->key_columns : ""};
         pgcdc_delta_metadata md = {id, NULL, schema.data, parts, 1, &conf, 1, now};
@@ -947,6 +938,74 @@ out:
     return rc;
 }
 
+/* ---------- silver ---------- */
+
+/*
+ * The compactor thread: every lake.silver.interval.ms it brings the silver
+ * tables up to date from what bronze has committed. It reads only committed
+ * bronze versions, so it needs nothing from the sink thread; a failure is
+ * logged and tried again next time (bronze, the change log, is unaffected).
+ */
+static void *compactor_main(void *arg)
+{
+    lake_sink *ls = arg;
+    char err[1024];
+    pgcdc_lake_store *store = pgcdc_lake_store_open(ls->cfg, err, sizeof(err));
+    if (!store)
+        pgcdc_log_error("lake", "silver compactor: %s", err);
+    const pgcdc_config *cfg = ls->cfg;
+    pgcdc_silver_opts opts = {cfg->lake_silver_buckets, (size_t)cfg->lake_silver_memory, ls->codec,
+                              cfg->data_dir ? cfg->data_dir : "."};
+    pthread_mutex_lock(&ls->lock);
+    while (!ls->stop && store) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long long ms = cfg->lake_silver_interval_ms;
+        ts.tv_sec += (time_t)(ms / 1000);
+        ts.tv_nsec += (long)(ms % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        while (!ls->stop && pthread_cond_timedwait(&ls->wake, &ls->lock, &ts) == 0)
+            ;
+        if (ls->stop)
+            break;
+        pthread_mutex_unlock(&ls->lock);
+        pgcdc_silver_compact_all(store, &opts, err, sizeof(err));
+        pthread_mutex_lock(&ls->lock);
+    }
+    pthread_mutex_unlock(&ls->lock);
+    if (store)
+        store->type->close(store);
+    return NULL;
+}
+
+static void compactor_start(lake_sink *ls)
+{
+    pthread_mutex_init(&ls->lock, NULL);
+    pthread_cond_init(&ls->wake, NULL);
+    if (ls->jsonl || ls->cfg->lake_silver_interval_ms <= 0)
+        return;
+    if (pthread_create(&ls->compactor, NULL, compactor_main, ls) == 0)
+        ls->compactor_started = 1;
+    else
+        pgcdc_log_error("lake", "cannot start the silver compactor thread");
+}
+
+static void compactor_stop(lake_sink *ls)
+{
+    pthread_mutex_lock(&ls->lock);
+    ls->stop = 1;
+    pthread_cond_broadcast(&ls->wake);
+    pthread_mutex_unlock(&ls->lock);
+    if (ls->compactor_started)
+        pthread_join(ls->compactor, NULL);
+    ls->compactor_started = 0;
+    pthread_cond_destroy(&ls->wake);
+    pthread_mutex_destroy(&ls->lock);
+}
+
 /* ---------- the vtable ---------- */
 
 static void lake_close(pgcdc_sink *sink, void *state);
@@ -976,38 +1035,7 @@ static int lake_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, ch
     ls->codec = cfg->lake_compression == PGCDC_LAKE_CODEC_ZSTD     ? PGCDC_PQ_ZSTD
                 : cfg->lake_compression == PGCDC_LAKE_CODEC_SNAPPY ? PGCDC_PQ_SNAPPY
                                                                    : PGCDC_PQ_UNCOMPRESSED;
-    if (pgcdc_s3_is_url(cfg->lake_root)) {
-        char *bucket = NULL, *prefix = NULL;
-        if (pgcdc_s3_url_parse(cfg->lake_root, "lake.root", &bucket, &prefix, errstr,
-                               errstr_size) != 0) {
-            free(ls);
-            return -1;
-        }
-        static const pgcdc_s3_style styles[] = {PGCDC_S3_STYLE_AUTO, PGCDC_S3_STYLE_PATH,
-                                                PGCDC_S3_STYLE_VHOST};
-        pgcdc_s3_config s3 = {
-            .endpoint = cfg->lake_s3_endpoint,
-            .region = cfg->lake_s3_region,
-            .bucket = bucket,
-            .prefix = prefix,
-            .style = styles[cfg->lake_s3_path_style],
-            .access_key = cfg->lake_s3_access_key,
-            .secret_key = cfg->lake_s3_secret_key,
-            .session_token = cfg->lake_s3_session_token,
-            .credential_source = "lake.s3.access.key.id/lake.s3.secret.access.key",
-            .endpoint_key = "lake.s3.endpoint",
-            .bucket_key = "lake.root",
-        };
-        if (!s3.access_key || !*s3.access_key)
-            s3.access_key = s3.secret_key = NULL; /* a pair, from the environment */
-        pgcdc_s3_config_from_env(&s3);
-        ls->store = pgcdc_lake_store_s3_open(
-            &s3, cfg->lake_root, cfg->data_dir ? cfg->data_dir : "/tmp", errstr, errstr_size);
-        free(bucket);
-        free(prefix);
-    } else {
-        ls->store = pgcdc_lake_store_local_open(cfg->lake_root, errstr, errstr_size);
-    }
+    ls->store = pgcdc_lake_store_open(cfg, errstr, errstr_size);
     if (!ls->store) {
         free(ls);
         return -1;
@@ -1019,6 +1047,8 @@ static int lake_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, ch
         lake_close(sink, ls);
         return -1;
     }
+    ls->cfg = cfg;
+    compactor_start(ls);
     pgcdc_log_info("lake", "writing Delta tables under %s (commits every %lld ms or %lld bytes)",
                    cfg->lake_root, cfg->lake_flush_interval_ms, cfg->lake_flush_bytes);
     *state = ls;
@@ -1052,6 +1082,8 @@ static void lake_close(pgcdc_sink *sink, void *state)
     lake_sink *ls = state;
     if (!ls)
         return;
+    if (ls->cfg)
+        compactor_stop(ls);
     for (size_t i = 0; i < ls->ntables; i++)
         table_free(ls->tables[i]);
     free(ls->tables);

@@ -19,6 +19,7 @@
 
 #include "common/buf.h"
 #include "common/s3.h"
+#include "core/config.h"
 
 typedef struct pgcdc_lake_store pgcdc_lake_store;
 typedef struct pgcdc_lake_upload pgcdc_lake_upload;
@@ -52,6 +53,10 @@ typedef struct pgcdc_lake_store_type {
                         size_t errstr_size);
     int (*upload_finish)(pgcdc_lake_upload *up, char *errstr, size_t errstr_size);
     void (*upload_abort)(pgcdc_lake_upload *up);
+    /* Opens key for reading: *fd (the caller closes it) and its size; 1
+     * when absent. An object store downloads it to an unlinked spool file. */
+    int (*open_read)(pgcdc_lake_store *s, const char *key, int *fd, uint64_t *size, char *errstr,
+                     size_t errstr_size);
     void (*close)(pgcdc_lake_store *s);
 } pgcdc_lake_store_type;
 
@@ -74,5 +79,8 @@ pgcdc_lake_store *pgcdc_lake_store_local_open(const char *dir, char *errstr, siz
  */
 pgcdc_lake_store *pgcdc_lake_store_s3_open(const pgcdc_s3_config *cfg, const char *root,
                                            const char *spool_dir, char *errstr, size_t errstr_size);
+
+/* The store lake.root names (see store_open.c); NULL with errstr. */
+pgcdc_lake_store *pgcdc_lake_store_open(const pgcdc_config *cfg, char *errstr, size_t errstr_size);
 
 #endif

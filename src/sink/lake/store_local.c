@@ -354,6 +354,30 @@ static int local_upload_finish(pgcdc_lake_upload *up, char *errstr, size_t errst
     return rc;
 }
 
+static int local_open_read(pgcdc_lake_store *st, const char *key, int *fd, uint64_t *size,
+                           char *errstr, size_t errstr_size)
+{
+    char *path = join((local_store *)st, key);
+    if (!path) {
+        snprintf(errstr, errstr_size, "lake: out of memory");
+        return -1;
+    }
+    struct stat sb;
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0 || fstat(*fd, &sb) != 0) {
+        int absent = errno == ENOENT;
+        if (!absent)
+            snprintf(errstr, errstr_size, "lake: cannot open %s: %s", path, strerror(errno));
+        if (*fd >= 0)
+            close(*fd);
+        free(path);
+        return absent ? 1 : -1;
+    }
+    *size = (uint64_t)sb.st_size;
+    free(path);
+    return 0;
+}
+
 static void local_close(pgcdc_lake_store *st)
 {
     if (!st)
@@ -373,6 +397,7 @@ static const pgcdc_lake_store_type local_type = {
     .upload_write = local_upload_write,
     .upload_finish = local_upload_finish,
     .upload_abort = local_upload_abort,
+    .open_read = local_open_read,
     .close = local_close,
 };
 
