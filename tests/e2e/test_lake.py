@@ -130,6 +130,9 @@ def test_kill_restart_exactly_once(pg, pgcdc, unique_name, tmp_path):
     # the restart found the table's schema and key unchanged: one metaData action in all
     log = root / "bronze" / topic / "_delta_log"
     assert sum(f.read_text().count('"metaData"') for f in log.glob("*.json")) == 1
+    # and silver, compacted from that change log, equals the table
+    assert p.run_cmd("lake", "compact").returncode == 0
+    assert_silver_equals(pg, t, root, topic)
 
 
 def test_added_column_is_schema_evolution(pg, pgcdc, unique_name, tmp_path):
