@@ -9,6 +9,7 @@
  * hash is always ours (x-amz-content-sha256), because 7.88 only hashes
  * POST fields by itself.
  */
+#include "common/fsutil.h"
 #include "common/s3.h"
 
 #include <ctype.h>
@@ -65,6 +66,9 @@ struct pgcdc_s3_client {
     int have_length;
     pgcdc_buf *out; /* where a 2xx body goes (NULL: resp) */
     size_t out_max;
+    int out_fd; /* GET to a file: -1 when not */
+    uint64_t out_fd_len;
+    int out_fd_errno;
     int too_large;
     /* Body being sent. */
     const char *src_mem;
@@ -791,6 +795,14 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     pgcdc_s3_client *c = ud;
     size_t len = size * n;
+    if (c->out_fd >= 0 && c->status / 100 == 2) {
+        if (pgcdc_write_all(c->out_fd, p, len) != 0) {
+            c->out_fd_errno = errno;
+            return 0;
+        }
+        c->out_fd_len += len;
+        return len;
+    }
     if (c->out && c->status / 100 == 2) {
         if (c->out->len + len > c->out_max) {
             c->too_large = 1;
@@ -913,6 +925,7 @@ typedef struct s3_req {
     int not_found_ok;
     pgcdc_buf *out; /* GET: where the object goes */
     size_t out_max;
+    int out_fd; /* GET: or this file (truncated first), when > 0 */
 } s3_req;
 
 /* Sets up the handle for one attempt of req; 0 or a libcurl error. */
@@ -1032,6 +1045,15 @@ static int perform(pgcdc_s3_client *c, const s3_req *req, char *errstr, size_t e
         c->out_max = req->out_max;
         if (req->out)
             pgcdc_buf_reset(req->out);
+        c->out_fd = req->out_fd > 0 ? req->out_fd : -1;
+        c->out_fd_len = 0;
+        c->out_fd_errno = 0;
+        if (c->out_fd >= 0 &&
+            (ftruncate(c->out_fd, 0) != 0 || lseek(c->out_fd, 0, SEEK_SET) != 0)) {
+            snprintf(errstr, errstr_size, "%s: cannot reset the download file: %s", c->op.data,
+                     strerror(errno));
+            return PGCDC_S3_ERR;
+        }
         pgcdc_buf_reset(&c->resp);
         CURLcode rc = setup(c, req, &hdrs, sha);
         if (rc == CURLE_OK)
@@ -1042,6 +1064,11 @@ static int perform(pgcdc_s3_client *c, const s3_req *req, char *errstr, size_t e
         if (c->too_large) {
             snprintf(errstr, errstr_size, "%s: the object is larger than the limit of %zu bytes",
                      c->op.data, req->out ? req->out_max : (size_t)CONTROL_BODY_MAX);
+            return PGCDC_S3_ERR;
+        }
+        if (c->out_fd_errno) {
+            snprintf(errstr, errstr_size, "%s: writing the download: %s", c->op.data,
+                     strerror(c->out_fd_errno));
             return PGCDC_S3_ERR;
         }
         if (c->src_errno) {
@@ -1171,6 +1198,18 @@ int pgcdc_s3_get(pgcdc_s3_client *c, const char *key, pgcdc_buf *out, size_t max
     s3_req req = {
         .method = "GET", .url = c->urlbuf.data, .not_found_ok = 1, .out = out, .out_max = max_len};
     return perform(c, &req, errstr, errstr_size);
+}
+
+int pgcdc_s3_get_fd(pgcdc_s3_client *c, const char *key, int fd, uint64_t *len, char *errstr,
+                    size_t errstr_size)
+{
+    if (object_url(c, "GET", key, NULL, errstr, errstr_size))
+        return PGCDC_S3_ERR;
+    s3_req req = {.method = "GET", .url = c->urlbuf.data, .not_found_ok = 1, .out_fd = fd};
+    int r = perform(c, &req, errstr, errstr_size);
+    if (r == PGCDC_S3_OK)
+        *len = c->out_fd_len;
+    return r;
 }
 
 int pgcdc_s3_head(pgcdc_s3_client *c, const char *key, pgcdc_s3_object *info, char *errstr,

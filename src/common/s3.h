@@ -155,6 +155,12 @@ int pgcdc_s3_put_file(pgcdc_s3_client *c, const char *key, int fd, uint64_t len,
 int pgcdc_s3_get(pgcdc_s3_client *c, const char *key, pgcdc_buf *out, size_t max_len, char *errstr,
                  size_t errstr_size);
 
+/* GET of key streamed into file descriptor fd (truncated first, also
+ * before a retry), so an object of any size costs no memory; *len is its
+ * size. fd must be > 0. PGCDC_S3_NOT_FOUND if absent. */
+int pgcdc_s3_get_fd(pgcdc_s3_client *c, const char *key, int fd, uint64_t *len, char *errstr,
+                    size_t errstr_size);
+
 typedef struct pgcdc_s3_object {
     const char *key; /* relative to the client's prefix */
     uint64_t size;

@@ -256,6 +256,13 @@ def test_spark_and_duckdb_read_bronze(pg, pgcdc, unique_name, s3):
     row = df.where("_op = 'c' AND id = 4").collect()[0]
     assert str(row["price"]) == "1.00" and row["name"] == "n4"
 
+    # silver on S3: compacted by `pgcdc lake compact`, read by Spark
+    assert p.run_cmd("lake", "compact").returncode == 0
+    silver = spark.read.format("delta").load(f"s3a://{s3.bucket}/{prefix}/silver/{topic}")
+    got = {r["id"]: (r["name"], str(r["price"])) for r in silver.collect()}
+    want = {r[0]: (r[1], str(r[2])) for r in pg.query(f"SELECT id, name, price FROM {t}")}
+    assert got == want
+
     con = lakereaders.duckdb_connect(s3)
     n, total = con.execute(
         f"SELECT count(*), sum(price) FROM read_parquet('s3://{s3.bucket}/{prefix}/bronze/"

@@ -147,37 +147,33 @@ static int s3_upload_finish(pgcdc_lake_upload *up, char *errstr, size_t errstr_s
     return rc;
 }
 
-/* Objects are fetched whole into memory (bounded by GET_MAX) and handed
- * over as an unlinked spool file. */
+/* Objects are downloaded into an unlinked spool file: any size, no memory. */
 static int s3_open_read(pgcdc_lake_store *st, const char *key, int *fd, uint64_t *size,
                         char *errstr, size_t errstr_size)
 {
     s3_store *s = (s3_store *)st;
-    pgcdc_buf b = PGCDC_BUF_INIT;
-    int rc = pgcdc_s3_get(s->client, key, &b, GET_MAX, errstr, errstr_size);
-    if (rc != PGCDC_S3_OK) {
-        pgcdc_buf_free(&b);
-        return rc == PGCDC_S3_NOT_FOUND ? 1 : -1;
-    }
     size_t n = strlen(s->spool_dir) + 32;
     char *path = malloc(n);
     *fd = -1;
     if (path) {
         snprintf(path, n, "%s/.lake-read-XXXXXX", s->spool_dir);
         *fd = mkstemp(path);
-    }
-    if (*fd < 0 || (unlink(path), pgcdc_write_all(*fd, b.data ? b.data : "", b.len) != 0)) {
-        snprintf(errstr, errstr_size, "lake: spooling %s in %s: %s", key, s->spool_dir,
-                 strerror(errno));
         if (*fd >= 0)
-            close(*fd);
-        rc = -1;
-    } else {
-        *size = b.len;
+            unlink(path);
     }
     free(path);
-    pgcdc_buf_free(&b);
-    return rc == PGCDC_S3_OK ? 0 : -1;
+    if (*fd < 0) {
+        snprintf(errstr, errstr_size, "lake: cannot create a spool file in %s: %s", s->spool_dir,
+                 strerror(errno));
+        return -1;
+    }
+    int rc = pgcdc_s3_get_fd(s->client, key, *fd, size, errstr, errstr_size);
+    if (rc != PGCDC_S3_OK) {
+        close(*fd);
+        *fd = -1;
+        return rc == PGCDC_S3_NOT_FOUND ? 1 : -1;
+    }
+    return 0;
 }
 
 static void s3_close(pgcdc_lake_store *st)
