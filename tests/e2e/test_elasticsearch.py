@@ -2,7 +2,8 @@
 the index mirrors the table after a mixed workload (document count and every
 document, seed 000's check), replays and duplicates through Kafka never move a
 document back, an outage loses nothing, rejected documents go to the
-dead-letter file, and bad URLs or credentials stop pgcdc before the slot moves."""
+dead-letter file, bad URLs or credentials stop pgcdc before the slot moves, and
+API keys made by the server authenticate in both forms users paste."""
 
 from __future__ import annotations
 
@@ -386,6 +387,51 @@ def test_credentials_and_tls(pg, pgcdc, make_elasticsearch, unique_name):
     wait_mirror(es, pg, t, index, pgcdc=p)
     assert es.password not in p.log_text()
     assert p.stop() == 0
+
+
+def test_api_key(pg, pgcdc, make_elasticsearch, unique_name):
+    """Real x-pack API keys over HTTPS: a key made with POST /_security/api_key
+    works in both forms users paste (the base64 `encoded` value and id:api_key);
+    an invalidated key stops pgcdc with an error naming elasticsearch.api.key,
+    the slot does not move, and no key reaches the log."""
+    es = make_elasticsearch(security=True, tls=True)
+    t = f"public.{unique_name}"
+    index = f"{unique_name}_key"
+    pg.execute(f"CREATE TABLE {t} (id int PRIMARY KEY, v text)")
+    key = es.ok("POST", "/_security/api_key", {"name": f"{unique_name}_k"})
+    pair = f"{key['id']}:{key['api_key']}"
+    secrets = (key["api_key"], key["encoded"])
+
+    def keyed(name, value):
+        cfg = es_config(es, index, **{"elasticsearch.api.key": value})
+        del cfg["elasticsearch.username"], cfg["elasticsearch.password"]
+        return pgcdc(tables=t, name=name, **cfg)
+
+    p = keyed(unique_name, key["encoded"])
+    p.start()
+    pg.execute(f"INSERT INTO {t} SELECT g, 'x' FROM generate_series(1, 10) g")
+    wait_mirror(es, pg, t, index, pgcdc=p)
+    assert p.stop() == 0
+    p.set(**{"elasticsearch.api.key": pair})
+    p.start()
+    pg.execute(f"UPDATE {t} SET v = 'y' WHERE id <= 3; DELETE FROM {t} WHERE id = 10")
+    wait_mirror(es, pg, t, index, pgcdc=p)
+    assert p.stop() == 0
+    assert not any(s in p.log_text() for s in secrets)
+
+    confirmed = pg.slot(p.slot)["confirmed_flush_lsn"]
+    pg.execute(f"INSERT INTO {t} VALUES (11, 'z')")
+    es.ok("DELETE", "/_security/api_key", {"ids": [key["id"]]})
+    for value in (key["encoded"], pair):
+        p.set(**{"elasticsearch.api.key": value})
+        p.start(wait=False)
+        assert p.wait_exit() == 1
+        log = p.log_text()
+        assert re.search(r"answered HTTP 401: the credentials were rejected: .*"
+                         r"elasticsearch\.api\.key", log), log
+        assert not any(s in log for s in secrets)
+        assert pg.slot(p.slot)["confirmed_flush_lsn"] == confirmed
+    assert "11" not in es.docs(index)
 
 
 def test_opensearch(pg, pgcdc, make_elasticsearch, unique_name):
