@@ -446,3 +446,37 @@ void pgcdc_json_base64_url(pgcdc_buf *buf, const unsigned char *p, size_t len)
 {
     base64_quoted(buf, p, len, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 }
+
+static int base64_digit(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+int pgcdc_base64_decode(pgcdc_buf *out, const char *s, size_t len)
+{
+    pgcdc_buf_reserve(out, len / 4 * 3 + 3);
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len && s[i] != '='; i++) {
+        int v = base64_digit(s[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out->data[out->len++] = (char)((acc >> bits) & 0xFF);
+        }
+    }
+    return 0;
+}

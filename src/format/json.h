@@ -48,6 +48,11 @@ void pgcdc_json_base64(pgcdc_buf *buf, const unsigned char *p, size_t len);
 /* The same in the URL-safe alphabet (- and _), as Java's Base64.getUrlEncoder(). */
 void pgcdc_json_base64_url(pgcdc_buf *buf, const unsigned char *p, size_t len);
 
+/* Decodes base64 of either alphabet (standard or URL-safe, padding
+ * optional), appending the bytes to out. Returns 0, or -1 on a character
+ * outside the alphabet (out then holds a prefix). */
+int pgcdc_base64_decode(pgcdc_buf *out, const char *s, size_t len);
+
 /* Returns 1 if [s, s+len) is valid UTF-8, 0 otherwise. */
 int pgcdc_utf8_valid(const char *s, size_t len);
 

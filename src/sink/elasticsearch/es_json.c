@@ -6,6 +6,7 @@
  * pgcdc's encoder or a Kafka topic written by a JSON converter, and
  * Elasticsearch checks what it receives anyway.
  */
+#include "format/json.h"
 #include "sink/elasticsearch/es_json.h"
 
 #include <limits.h>
@@ -277,40 +278,9 @@ int pgcdc_es_json_i64(pgcdc_es_span v, int64_t *out)
     return 0;
 }
 
-static int b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 int pgcdc_es_base64_decode(pgcdc_buf *out, pgcdc_es_span s)
 {
     if (!s.p || s.n < 2 || s.p[0] != '"' || s.p[s.n - 1] != '"')
         return -1;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 1; i + 1 < s.n; i++) {
-        char c = s.p[i];
-        if (c == '=')
-            break;
-        int v = b64val(c);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            pgcdc_buf_putc(out, (char)((acc >> bits) & 0xFF));
-        }
-    }
-    return 0;
+    return pgcdc_base64_decode(out, s.p + 1, s.n - 2);
 }

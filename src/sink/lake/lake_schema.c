@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/json.h"
 #include "sink/lake/lake_schema.h"
 
 static const char *str_of(const json_t *o, const char *key)
@@ -212,42 +213,13 @@ void pgcdc_lake_cols_free(pgcdc_lake_col *cols, int ncols)
 
 /* ---------- values ---------- */
 
-static int b64val(int c)
+/* A JSON string of base64 (bytes, Connect decimals) decoded into out. */
+static int decode_b64(const json_t *v, pgcdc_buf *out)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
-/* Decodes base64 (standard or URL alphabet, padding optional) into out. */
-static int b64_decode(const char *s, size_t n, pgcdc_buf *out)
-{
+    if (!json_is_string(v))
+        return -1;
     pgcdc_buf_reset(out);
-    pgcdc_buf_reserve(out, n / 4 * 3 + 3);
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '=')
-            break;
-        int v = b64val((unsigned char)s[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out->data[out->len++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    return 0;
+    return pgcdc_base64_decode(out, json_string_value(v), json_string_length(v));
 }
 
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -440,14 +412,12 @@ int pgcdc_lake_put(pgcdc_pq_writer *w, int col, const pgcdc_lake_col *c, const j
         break;
     case PGCDC_LAKE_BINARY:
         scratch = pgcdc_pq_writer_scratch(w);
-        if (json_is_string(v) &&
-            b64_decode(json_string_value(v), json_string_length(v), scratch) == 0)
+        if (decode_b64(v, scratch) == 0)
             rc = pgcdc_pq_put_bytes(w, col, scratch->data, scratch->len);
         break;
     case PGCDC_LAKE_DECIMAL: {
         scratch = pgcdc_pq_writer_scratch(w);
-        if (!json_is_string(v) ||
-            b64_decode(json_string_value(v), json_string_length(v), scratch) != 0)
+        if (decode_b64(v, scratch) != 0)
             break;
         size_t want = (size_t)c->pq.type_length, n = scratch->len;
         const unsigned char *b = (const unsigned char *)scratch->data;
@@ -466,8 +436,7 @@ int pgcdc_lake_put(pgcdc_pq_writer *w, int col, const pgcdc_lake_col *c, const j
     }
     case PGCDC_LAKE_DECIMAL_TEXT: {
         scratch = pgcdc_pq_writer_scratch(w);
-        if (!json_is_string(v) ||
-            b64_decode(json_string_value(v), json_string_length(v), scratch) != 0)
+        if (decode_b64(v, scratch) != 0)
             break;
         pgcdc_buf text = PGCDC_BUF_INIT;
         decimal_text((const unsigned char *)scratch->data, scratch->len, c->scale, &text);
