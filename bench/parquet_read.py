@@ -33,10 +33,12 @@ import subprocess
 import sys
 import time
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from parquet import timed  # noqa: E402
+from replication import REPO_ROOT, log  # noqa: E402
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
 
 VARIANTS = [  # (writer, codec, dictionary, data page version)
     ("pyarrow", "none", True, "1.0"),
@@ -46,10 +48,6 @@ VARIANTS = [  # (writer, codec, dictionary, data page version)
     ("pyarrow", "zstd", True, "2.0"),
     ("pgcdc", "zstd", True, "1.0"),
 ]
-
-
-def log(msg):
-    print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
 def user_data(rows: int) -> pa.Table:
@@ -80,12 +78,6 @@ def user_data(rows: int) -> pa.Table:
         "picture_url": pa.array([f"https://example.com/pictures/{i % 100}.jpg" for i in g]),
         "insertion_time": pa.array([now] * rows, pa.timestamp("us")),
     })
-
-
-def timed(fn):
-    t0, c0 = time.perf_counter(), time.process_time()
-    fn()
-    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def run_pgcdc(tool, path, rows):

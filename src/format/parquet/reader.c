@@ -41,12 +41,7 @@
 
 /* One decoded value: the members pgcdc_pq_datum carries. */
 typedef struct pq_val {
-    union {
-        int32_t i32;
-        int64_t i64;
-        float f4;
-        double f8;
-    } v;
+    pgcdc_pq_value v;
     const unsigned char *p;
     size_t len;
 } pq_val;
@@ -1712,7 +1707,7 @@ int pgcdc_pq_reader_next(pgcdc_pq_reader *r, pgcdc_pq_datum *values, char *errst
         } else {
             const pq_val *v = &c->val[c->vi++];
             d->null = 0;
-            memcpy(&d->v, &v->v, sizeof(d->v));
+            d->v = v->v;
             d->bytes = v->p;
             d->len = v->len;
         }
