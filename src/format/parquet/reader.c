@@ -1145,6 +1145,22 @@ static void parse_page_header(pgcdc_thrift_r *t, pq_page *h)
 static int decompress(pgcdc_pq_reader *r, rd_col *c, int codec, const unsigned char *src,
                       size_t slen, pgcdc_buf *dst, size_t unc)
 {
+    /* sizes the compressed data contradicts are refused before the
+     * allocation they ask for */
+    if (codec == PGCDC_PQ_SNAPPY) {
+        size_t n;
+        if (snappy_uncompressed_length((const char *)src, slen, &n) != SNAPPY_OK || n != unc)
+            return rfail(r, "parquet: column \"%s\": corrupt snappy page", c->name);
+    } else if (codec == PGCDC_PQ_ZSTD) {
+        unsigned long long n = ZSTD_getFrameContentSize(src, slen);
+        /* (a first frame smaller than the page may be followed by more) */
+        if (n == ZSTD_CONTENTSIZE_ERROR ||
+            (n != ZSTD_CONTENTSIZE_UNKNOWN &&
+             (n > unc || (n < unc && ZSTD_findFrameCompressedSize(src, slen) == slen))))
+            return rfail(r, "parquet: column \"%s\": corrupt zstd page", c->name);
+    } else if (codec == PGCDC_PQ_GZIP && unc / 1032 > slen + 64) { /* deflate's best ratio */
+        return rfail(r, "parquet: column \"%s\": corrupt gzip page", c->name);
+    }
     pgcdc_buf_reset(dst);
     pgcdc_buf_reserve(dst, unc);
     switch (codec) {
@@ -1156,9 +1172,7 @@ static int decompress(pgcdc_pq_reader *r, rd_col *c, int codec, const unsigned c
             memcpy(dst->data, src, slen);
         break;
     case PGCDC_PQ_SNAPPY: {
-        size_t n;
-        if (snappy_uncompressed_length((const char *)src, slen, &n) != SNAPPY_OK || n != unc)
-            return rfail(r, "parquet: column \"%s\": corrupt snappy page", c->name);
+        size_t n = unc;
         if (snappy_uncompress((const char *)src, slen, dst->data, &n) != SNAPPY_OK || n != unc)
             return rfail(r, "parquet: column \"%s\": corrupt snappy page", c->name);
         break;
