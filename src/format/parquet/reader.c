@@ -1116,9 +1116,9 @@ static void parse_page_header(pgcdc_thrift_r *t, pq_page *h)
                 h->has_header = 1;
             while (pgcdc_thrift_rfield(t, &id2, &ty2)) {
                 int32_t v = 0;
-                if (ty2 != PGCDC_THRIFT_STRUCT)
+                if (ty2 >= PGCDC_THRIFT_TRUE && ty2 <= PGCDC_THRIFT_I64)
                     v = (int32_t)pgcdc_thrift_rint(t, ty2);
-                else
+                else /* statistics, fields of later format versions */
                     pgcdc_thrift_rskip(t, ty2);
                 if (id2 == 1)
                     h->nvalues = v;
@@ -1585,6 +1585,11 @@ static int decode_values(pgcdc_pq_reader *r, rd_col *c, size_t m)
                 (c->width > 0 && pl + slen != c->width))
                 return bad_values(r, c);
             size_t at = c->arena.len;
+            if ((uint64_t)pl + (uint64_t)slen > r->max_page - at)
+                return rfail(r,
+                             "parquet: column \"%s\": DELTA_BYTE_ARRAY values of a batch "
+                             "exceed %zu bytes",
+                             c->name, r->max_page);
             pgcdc_buf_append(&c->arena, c->prev.data ? c->prev.data : "", (size_t)pl);
             pgcdc_buf_append(&c->arena, c->vp, (size_t)slen);
             c->vp += slen;
