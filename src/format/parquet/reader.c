@@ -535,6 +535,10 @@ static int parse_footer(pgcdc_pq_reader *r, pq_elem **elems, size_t *nelems)
             break;
         }
         case 5: {
+            if (r->kv) { /* (a field given twice: the first counts) */
+                pgcdc_thrift_rskip(&t, ty);
+                break;
+            }
             size_t n = pgcdc_thrift_rlist(&t, ty, &et);
             r->kv = xcalloc(n, sizeof(pgcdc_pq_kv));
             for (size_t i = 0; i < n && !t.err; i++) {
