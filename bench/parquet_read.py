@@ -22,7 +22,6 @@ CPU time are reported. Results in bench/out/parquet_read.md and .json.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import hashlib
 import json
@@ -34,8 +33,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parquet import timed  # noqa: E402
-from replication import REPO_ROOT, log  # noqa: E402
+from parquet import parse_args, save, timed  # noqa: E402
+from replication import log  # noqa: E402
 
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
@@ -122,19 +121,9 @@ def markdown(results, args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", 1_000_000)))
-    ap.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", 3)))
-    ap.add_argument("--pgcdc", default=os.environ.get("PGCDC_BIN",
-                                                      os.path.join(REPO_ROOT, "build", "pgcdc")))
-    ap.add_argument("--workdir", default=os.path.join(REPO_ROOT, "bench", "out", "work"))
-    ap.add_argument("--out", default=os.path.join(REPO_ROOT, "bench", "out", "parquet_read.md"))
-    args = ap.parse_args()
-    tool = os.path.join(os.path.dirname(os.path.abspath(args.pgcdc)), "pgcdc_parquet_read")
-    if not os.access(tool, os.X_OK):
-        log(f"{tool} is missing (built with pgcdc by CMake)")
+    args, tool = parse_args(__doc__, "parquet_read.md", "pgcdc_parquet_read")
+    if not tool:
         return 1
-    os.makedirs(args.workdir, exist_ok=True)
     log(f"generating {args.rows:,} rows")
     table = user_data(args.rows)
     base = os.path.join(args.workdir, "read-pyarrow-zstd-1-1.parquet")
@@ -158,14 +147,7 @@ def main():
         results.append({"writer": writer, "codec": codec, "dictionary": dictionary,
                         "version": version, "bytes": os.path.getsize(path),
                         "pgcdc": a, "pyarrow": b})
-    md = markdown(results, args)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        f.write(md)
-    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
-        json.dump(results, f, indent=1)
-    print(md)
-    log(f"written {args.out}")
+    save(markdown(results, args), results, args.out)
     return 0
 
 
