@@ -175,20 +175,40 @@ def markdown(results, args):
     return "\n".join(out)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_args(doc, out_name, tool_name):
+    """Arguments of the Parquet benchmarks (this one and parquet_read.py) and the path of
+    their test tool next to the pgcdc binary (None when it is missing)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", 1_000_000)))
     ap.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", 3)))
     ap.add_argument("--pgcdc", default=os.environ.get("PGCDC_BIN",
                                                       os.path.join(REPO_ROOT, "build", "pgcdc")))
     ap.add_argument("--workdir", default=os.path.join(REPO_ROOT, "bench", "out", "work"))
-    ap.add_argument("--out", default=os.path.join(REPO_ROOT, "bench", "out", "parquet.md"))
+    ap.add_argument("--out", default=os.path.join(REPO_ROOT, "bench", "out", out_name))
     args = ap.parse_args()
-    tool = os.path.join(os.path.dirname(os.path.abspath(args.pgcdc)), "pgcdc_parquet_write")
+    tool = os.path.join(os.path.dirname(os.path.abspath(args.pgcdc)), tool_name)
     if not os.access(tool, os.X_OK):
         log(f"{tool} is missing (built with pgcdc by CMake)")
-        return 1
+        return args, None
     os.makedirs(args.workdir, exist_ok=True)
+    return args, tool
+
+
+def save(md, results, out):
+    """Writes the markdown table and the raw results next to it, and prints the table."""
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        f.write(md)
+    with open(os.path.splitext(out)[0] + ".json", "w") as f:
+        json.dump(results, f, indent=1)
+    print(md)
+    log(f"written {out}")
+
+
+def main():
+    args, tool = parse_args(__doc__, "parquet.md", "pgcdc_parquet_write")
+    if not tool:
+        return 1
     results = []
     with PgCluster(settings={"shared_buffers": "256MB", "log_min_messages": "warning"}) as pg:
         log(f"generating {args.rows:,} rows")
@@ -208,14 +228,7 @@ def main():
             assert pq.read_table(path_a).equals(pq.read_table(path_b).cast(
                 pq.read_schema(path_a))), f"{codec}: the two files differ"
             results.append({"codec": codec, "dictionary": dictionary, "pgcdc": a, "pyarrow": b})
-    md = markdown(results, args)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        f.write(md)
-    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
-        json.dump(results, f, indent=1)
-    print(md)
-    log(f"written {args.out}")
+    save(markdown(results, args), results, args.out)
     return 0
 
 

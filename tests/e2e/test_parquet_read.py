@@ -299,3 +299,19 @@ def test_unsupported_files_name_the_column(reader_bin, tmp_path):
     garbage.write_bytes(b"PAR1" + os.urandom(100) + b"PAR1")
     r = read_pgcdc(reader_bin, garbage, check=False)
     assert r.returncode == 1 and "parquet:" in r.stderr, r.stderr
+
+
+def test_int96_timestamps(reader_bin, tmp_path):
+    """Spark's default timestamps: INT96 (nanoseconds of the day, Julian day)
+    come out as their 12 bytes."""
+    ns = [0, 1_600_000_000_123_456_789, -86_400_000_000_001, None]
+    path = tmp_path / "int96.parquet"
+    pq.write_table(pa.table({"ts": pa.array(ns, pa.timestamp("ns"))}), path,
+                   use_deprecated_int96_timestamps=True)
+    r = read_pgcdc(reader_bin, path, "--schema")
+    lines = r.stdout.splitlines()
+    assert json.loads(lines[0])["columns"][0]["physical"] == PHYSICAL["INT96"]
+    want = [None if v is None else
+            ((v % 86_400_000_000_000).to_bytes(8, "little") +
+             (v // 86_400_000_000_000 + 2_440_588).to_bytes(4, "little")).hex() for v in ns]
+    assert [json.loads(line)[0] for line in lines[1:]] == want

@@ -147,14 +147,16 @@ int pgcdc_pq_put_bytes(pgcdc_pq_writer *w, int col, const void *p, size_t len);
 /* A value of any physical type: the member of the column's physical type
  * (booleans in i32), or bytes (BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY; they may
  * point into fixed[], e.g. a decimal's two's complement). */
+typedef union pgcdc_pq_value {
+    int32_t i32;
+    int64_t i64;
+    float f4;
+    double f8;
+} pgcdc_pq_value;
+
 typedef struct pgcdc_pq_datum {
     int null;
-    union {
-        int32_t i32;
-        int64_t i64;
-        float f4;
-        double f8;
-    } v;
+    pgcdc_pq_value v;
     const void *bytes;
     size_t len;
     unsigned char fixed[16];

@@ -41,12 +41,7 @@
 
 /* One decoded value: the members pgcdc_pq_datum carries. */
 typedef struct pq_val {
-    union {
-        int32_t i32;
-        int64_t i64;
-        float f4;
-        double f8;
-    } v;
+    pgcdc_pq_value v;
     const unsigned char *p;
     size_t len;
 } pq_val;
@@ -540,6 +535,10 @@ static int parse_footer(pgcdc_pq_reader *r, pq_elem **elems, size_t *nelems)
             break;
         }
         case 5: {
+            if (r->kv) { /* (a field given twice: the first counts) */
+                pgcdc_thrift_rskip(&t, ty);
+                break;
+            }
             size_t n = pgcdc_thrift_rlist(&t, ty, &et);
             r->kv = xcalloc(n, sizeof(pgcdc_pq_kv));
             for (size_t i = 0; i < n && !t.err; i++) {
@@ -1121,9 +1120,9 @@ static void parse_page_header(pgcdc_thrift_r *t, pq_page *h)
                 h->has_header = 1;
             while (pgcdc_thrift_rfield(t, &id2, &ty2)) {
                 int32_t v = 0;
-                if (ty2 != PGCDC_THRIFT_STRUCT)
+                if (ty2 >= PGCDC_THRIFT_TRUE && ty2 <= PGCDC_THRIFT_I64)
                     v = (int32_t)pgcdc_thrift_rint(t, ty2);
-                else
+                else /* statistics, fields of later format versions */
                     pgcdc_thrift_rskip(t, ty2);
                 if (id2 == 1)
                     h->nvalues = v;
@@ -1150,6 +1149,22 @@ static void parse_page_header(pgcdc_thrift_r *t, pq_page *h)
 static int decompress(pgcdc_pq_reader *r, rd_col *c, int codec, const unsigned char *src,
                       size_t slen, pgcdc_buf *dst, size_t unc)
 {
+    /* sizes the compressed data contradicts are refused before the
+     * allocation they ask for */
+    if (codec == PGCDC_PQ_SNAPPY) {
+        size_t n;
+        if (snappy_uncompressed_length((const char *)src, slen, &n) != SNAPPY_OK || n != unc)
+            return rfail(r, "parquet: column \"%s\": corrupt snappy page", c->name);
+    } else if (codec == PGCDC_PQ_ZSTD) {
+        unsigned long long n = ZSTD_getFrameContentSize(src, slen);
+        /* (a first frame smaller than the page may be followed by more) */
+        if (n == ZSTD_CONTENTSIZE_ERROR ||
+            (n != ZSTD_CONTENTSIZE_UNKNOWN &&
+             (n > unc || (n < unc && ZSTD_findFrameCompressedSize(src, slen) == slen))))
+            return rfail(r, "parquet: column \"%s\": corrupt zstd page", c->name);
+    } else if (codec == PGCDC_PQ_GZIP && unc / 1032 > slen + 64) { /* deflate's best ratio */
+        return rfail(r, "parquet: column \"%s\": corrupt gzip page", c->name);
+    }
     pgcdc_buf_reset(dst);
     pgcdc_buf_reserve(dst, unc);
     switch (codec) {
@@ -1161,9 +1176,7 @@ static int decompress(pgcdc_pq_reader *r, rd_col *c, int codec, const unsigned c
             memcpy(dst->data, src, slen);
         break;
     case PGCDC_PQ_SNAPPY: {
-        size_t n;
-        if (snappy_uncompressed_length((const char *)src, slen, &n) != SNAPPY_OK || n != unc)
-            return rfail(r, "parquet: column \"%s\": corrupt snappy page", c->name);
+        size_t n = unc;
         if (snappy_uncompress((const char *)src, slen, dst->data, &n) != SNAPPY_OK || n != unc)
             return rfail(r, "parquet: column \"%s\": corrupt snappy page", c->name);
         break;
@@ -1576,6 +1589,11 @@ static int decode_values(pgcdc_pq_reader *r, rd_col *c, size_t m)
                 (c->width > 0 && pl + slen != c->width))
                 return bad_values(r, c);
             size_t at = c->arena.len;
+            if ((uint64_t)pl + (uint64_t)slen > r->max_page - at)
+                return rfail(r,
+                             "parquet: column \"%s\": DELTA_BYTE_ARRAY values of a batch "
+                             "exceed %zu bytes",
+                             c->name, r->max_page);
             pgcdc_buf_append(&c->arena, c->prev.data ? c->prev.data : "", (size_t)pl);
             pgcdc_buf_append(&c->arena, c->vp, (size_t)slen);
             c->vp += slen;
@@ -1712,7 +1730,7 @@ int pgcdc_pq_reader_next(pgcdc_pq_reader *r, pgcdc_pq_datum *values, char *errst
         } else {
             const pq_val *v = &c->val[c->vi++];
             d->null = 0;
-            memcpy(&d->v, &v->v, sizeof(d->v));
+            d->v = v->v;
             d->bytes = v->p;
             d->len = v->len;
         }
