@@ -104,6 +104,15 @@ if os.environ.get("PGCDC_E2E_ASAN") == "1":
 
 
 # --------------------------------------------------------------- reporting
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "rig: tests of the test rig itself (its servers and readers), not of pgcdc; "
+        "the sanitizer pass of scripts/test.sh leaves them out")
+    config.addinivalue_line(
+        "markers", "readers: third-party readers (Spark, DuckDB) checked on pgcdc's output; the "
+        "sanitizer pass leaves them out (pgcdc's side runs there in the other tests)")
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Stores each phase's report on the item so fixtures can see failures."""

@@ -17,6 +17,8 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 
 from conftest import REPO_ROOT, kafka_consume, kafka_topics
 
+pytestmark = pytest.mark.rig
+
 RIG = str(REPO_ROOT / "tests" / "rig" / "kafkarig.py")
 
 

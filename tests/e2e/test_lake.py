@@ -229,6 +229,7 @@ def test_s3_bad_credentials_and_bucket(pg, pgcdc, unique_name, s3):
         assert "records acknowledged" not in p.log_text()
 
 
+@pytest.mark.readers
 def test_spark_and_duckdb_read_bronze(pg, pgcdc, unique_name, s3):
     """Seed 004's readers on the bronze table in MinIO: Spark with delta-spark over
     s3a://, and DuckDB over the Parquet files through httpfs."""

@@ -63,6 +63,7 @@ def normalize(rows):
     return out
 
 
+@pytest.mark.readers
 def test_seed_002_gold_queries_over_silver(pg, pgcdc, unique_name, tmp_path):
     import lakereaders
     t = f"public.{unique_name}"

@@ -17,6 +17,8 @@ import pytest
 
 from conftest import REPO_ROOT, Pgcdc, to_yaml, unwrap
 
+pytestmark = pytest.mark.rig
+
 RIG = str(REPO_ROOT / "tests" / "rig" / "pgrig.py")
 
 

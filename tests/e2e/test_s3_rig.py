@@ -18,6 +18,8 @@ import pytest
 
 import lakereaders
 
+pytestmark = pytest.mark.rig
+
 RIG = os.path.join(os.path.dirname(lakereaders.__file__), "s3rig.py")
 
 
