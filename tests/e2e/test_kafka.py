@@ -221,15 +221,15 @@ def test_sasl_plain_through_settings(pg, pgcdc, kafka, unique_name):
     pg.execute(f"INSERT INTO {t} VALUES (2)")
     kafka_consume(kafka.bootstrap, topic, n=2)
     assert p.stop() == 0
-    # a wrong password: a clear error, nothing acknowledged
-    before = slot_confirmed(pg, p.slot)
+    # a wrong password: a clear error, the insert not acknowledged
+    before = pg.wal_lsn()
     pg.execute(f"INSERT INTO {t} VALUES (3)")
     p.set(**{"sasl.jaas.config": "org.apache.kafka.common.security.plain.PlainLoginModule "
                                  f'required username="{kafka.sasl_user}" password="wrong";'})
     p.start(wait=False)
     assert p.wait_exit(timeout=60) != 0
     assert "kafka sink" in p.log_text()
-    assert slot_confirmed(pg, p.slot) == before
+    assert lsn_int(slot_confirmed(pg, p.slot)) <= lsn_int(before)
 
 
 def test_unreachable_broker_and_missing_topic(pg, pgcdc, kafka, unique_name):
@@ -241,13 +241,15 @@ def test_unreachable_broker_and_missing_topic(pg, pgcdc, kafka, unique_name):
     assert "no broker at bootstrap.servers=127.0.0.1:1 answered" in p.log_text()
     # the topic must exist: nothing is acknowledged while it does not
     p.set(**{"sink.type": "kafka", "bootstrap.servers": kafka.bootstrap, "topic.creation.enable": False})
-    p.start()  # streaming: the slot is active and its position settled
-    before = slot_confirmed(pg, p.slot)
+    p.start()  # streaming: the slot is active
+    # WAL without captured changes before the insert (a checkpoint's
+    # running-xacts record) may still be confirmed; the insert must not be
+    before = pg.wal_lsn()
     pg.execute(f"INSERT INTO {t} VALUES (1)")
     assert p.wait_exit(timeout=60) != 0
     topic = f"{p.topic_prefix}.public.{unique_name}"
     assert f"topic {topic} does not exist and topic.creation.enable is false" in p.log_text()
-    assert slot_confirmed(pg, p.slot) == before
+    assert lsn_int(slot_confirmed(pg, p.slot)) <= lsn_int(before)
     # once it exists, the held change arrives
     kafka.create_topic(topic, partitions=2)
     p.start()

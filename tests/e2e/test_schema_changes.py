@@ -48,9 +48,11 @@ def ddl_events(p) -> list:
 
 
 def stdout_records(p) -> list:
-    """Every record value pgcdc wrote to stdout, in the order it emitted them."""
-    return [json.loads(line) for line in p.stdout_path.read_text().splitlines()
-            if line.strip() and line != "null"]
+    """Every record value pgcdc wrote to stdout, in the order it emitted them
+    (a last line still being written is left for the next read)."""
+    text = p.stdout_path.read_text()
+    lines = text.split("\n")[:-1]  # only lines with their newline
+    return [json.loads(line) for line in lines if line.strip() and line != "null"]
 
 
 def wait_for(read, n: int, p, timeout: float = DEFAULT_TIMEOUT) -> list:
