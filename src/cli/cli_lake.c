@@ -56,12 +56,8 @@ int pgcdc_cli_lake(int argc, char **argv)
         pgcdc_config_free(&cfg);
         return 1;
     }
-    pgcdc_silver_opts opts = {cfg.lake_silver_buckets, (size_t)cfg.lake_silver_memory,
-                              cfg.lake_compression == PGCDC_LAKE_CODEC_ZSTD ? PGCDC_PQ_ZSTD
-                              : cfg.lake_compression == PGCDC_LAKE_CODEC_SNAPPY
-                                  ? PGCDC_PQ_SNAPPY
-                                  : PGCDC_PQ_UNCOMPRESSED,
-                              cfg.data_dir ? cfg.data_dir : "."};
+    pgcdc_silver_opts opts;
+    pgcdc_silver_opts_from_config(&opts, &cfg);
     rc = pgcdc_silver_compact_all(store, &opts, err, sizeof(err)) == 0 ? 0 : 1;
     store->type->close(store);
     pgcdc_config_free(&cfg);

@@ -135,13 +135,6 @@ static int meta_cols(lake_table *t)
 
 /* Removes data files of the table that no commit references: a crash
  * between writing a file and committing it leaves them behind. */
-typedef struct orphan_ctx {
-    lake_sink *ls;
-    lake_table *t;
-    char **keys;
-    size_t n, cap;
-} orphan_ctx;
-
 /* JSON Lines files are named after their first change: part-<commit LSN>-
  * <index>-...; one that starts after the recorded position was written by a
  * commit that never finished. Files of changes without a position (read
@@ -186,48 +179,30 @@ static int jsonl_position(lake_sink *ls, lake_table *t, char *errstr, size_t err
     return rc < 0 ? -1 : 0;
 }
 
-static int orphan_cb(void *ctx, const char *key, int64_t size, int64_t mtime_ms)
+typedef struct orphan_ctx {
+    lake_sink *ls;
+    lake_table *t;
+} orphan_ctx;
+
+/* A data file of the table that no commit references: a crash between
+ * writing it and committing it left it behind. */
+static int is_orphan(void *ctx, const char *rel)
 {
-    (void)size;
-    (void)mtime_ms;
     orphan_ctx *o = ctx;
-    size_t dl = strlen(o->t->dir);
-    const char *rel = key + dl + 1;
-    if (o->ls->jsonl) {
-        if (!strstr(rel, ".jsonl") || !after_done(o->t, rel))
-            return 0;
-    } else if (!strncmp(rel, "_delta_log/", 11) || !strstr(rel, ".parquet") ||
-               pgcdc_delta_state_file(&o->t->dt.state, rel)) {
-        return 0;
-    }
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 16;
-        char **n = realloc(o->keys, cap * sizeof(*n));
-        if (!n)
-            return -1;
-        o->keys = n;
-        o->cap = cap;
-    }
-    o->keys[o->n] = strdup(key);
-    return o->keys[o->n++] ? 0 : -1;
+    if (o->ls->jsonl)
+        return strstr(rel, ".jsonl") && after_done(o->t, rel);
+    return strncmp(rel, "_delta_log/", 11) && strstr(rel, ".parquet") &&
+           !pgcdc_delta_state_file(&o->t->dt.state, rel);
 }
 
 static int remove_orphans(lake_sink *ls, lake_table *t, char *errstr, size_t errstr_size)
 {
-    orphan_ctx o = {ls, t, NULL, 0, 0};
+    orphan_ctx o = {ls, t};
     char prefix[4096];
     snprintf(prefix, sizeof(prefix), "%s/", t->dir);
-    int rc = ls->store->type->list(ls->store, prefix, orphan_cb, &o, errstr, errstr_size);
-    for (size_t i = 0; i < o.n; i++) {
-        if (rc == 0) {
-            pgcdc_log_info("lake", "removing %s: written before a crash, never committed",
-                           o.keys[i]);
-            rc = ls->store->type->remove(ls->store, o.keys[i], errstr, errstr_size);
-        }
-        free(o.keys[i]);
-    }
-    free(o.keys);
-    return rc;
+    return pgcdc_lake_store_remove_if(ls->store, prefix, is_orphan, &o,
+                                      "written before a crash, never committed", errstr,
+                                      errstr_size);
 }
 
 static void table_free(lake_table *t)
@@ -303,9 +278,7 @@ static const char *file_ext(const lake_sink *ls)
 {
     if (ls->jsonl)
         return ".jsonl";
-    return ls->codec == PGCDC_PQ_SNAPPY ? ".snappy.parquet"
-           : ls->codec == PGCDC_PQ_ZSTD ? ".zstd.parquet"
-                                        : ".parquet";
+    return pgcdc_lake_parquet_ext(ls->codec);
 }
 
 /* Opens the table's next file in partition `date`; the first change in it
@@ -787,8 +760,23 @@ static int skipped_before(lake_sink *ls, const pgcdc_record *r)
     return 0;
 }
 
-static int put_row(lake_table *t, const pgcdc_record *r, const json_t *payload, char *errstr,
-                   size_t errstr_size)
+/* The commit time of an event in microseconds: source.ts_us, else
+ * source.ts_ms; events without a source (heartbeats, transaction
+ * boundaries) carry their own ts_ms. */
+static int64_t commit_us(const json_t *payload)
+{
+    const json_t *source = json_object_get(payload, "source");
+    if (!source)
+        return (int64_t)json_integer_value(json_object_get(payload, "ts_ms")) * 1000;
+    const json_t *ts = json_object_get(source, "ts_us");
+    return ts ? (int64_t)json_integer_value(ts)
+              : (int64_t)json_integer_value(json_object_get(source, "ts_ms")) * 1000;
+}
+
+/* One bronze row: the sink's own columns (the first NMETA), then the row
+ * image and the old image of updates. */
+static int put_row(lake_table *t, const pgcdc_record *r, const json_t *payload, int64_t ts_us,
+                   char *errstr, size_t errstr_size)
 {
     const json_t *source = json_object_get(payload, "source");
     const char *op = json_string_value(json_object_get(payload, "op"));
@@ -796,25 +784,26 @@ static int put_row(lake_table *t, const pgcdc_record *r, const json_t *payload, 
     const json_t *before = json_object_get(payload, "before");
     const json_t *image = op && op[0] == 'd' ? before : after;
     const json_t *old = op && op[0] == 'u' ? before : NULL;
-    const json_t *ts = json_object_get(source, "ts_us");
-    json_t *meta[NMETA];
-    meta[0] = json_string(op ? op : "?");
-    meta[1] = json_incref(json_object_get(source, "lsn"));
-    meta[2] = r->pos.commit_lsn ? json_integer((json_int_t)r->pos.commit_lsn) : NULL;
-    meta[3] = json_incref(json_object_get(source, "txId"));
-    meta[4] = ts ? json_incref((json_t *)ts)
-                 : json_integer(json_integer_value(json_object_get(source, "ts_ms")) * 1000);
-    int rc = 0;
-    for (int i = 0; i < t->ncols && rc == 0; i++) {
-        const json_t *v = t->roles[i] == 'm'   ? meta[i]
-                          : t->roles[i] == 'r' ? json_object_get(image, t->cols[i].field)
-                                               : json_object_get(old, t->cols[i].field);
-        rc = pgcdc_lake_put(t->w, i, &t->cols[i], v, errstr, errstr_size);
+    if (!op)
+        op = "?";
+    pgcdc_pq_writer *w = t->w;
+    if (pgcdc_pq_put_bytes(w, 0, op, strlen(op)) != 0 ||
+        (r->pos.commit_lsn ? pgcdc_pq_put_i64(w, 2, (int64_t)r->pos.commit_lsn)
+                           : pgcdc_pq_put_null(w, 2)) != 0 ||
+        pgcdc_pq_put_i64(w, 4, ts_us) != 0) {
+        snprintf(errstr, errstr_size, "%s", pgcdc_pq_writer_error(w));
+        return -1;
     }
-    for (int i = 0; i < NMETA; i++)
-        json_decref(meta[i]);
+    int rc = pgcdc_lake_put(w, 1, &t->cols[1], json_object_get(source, "lsn"), errstr, errstr_size);
     if (rc == 0)
-        rc = pgcdc_pq_writer_end_row(t->w, errstr, errstr_size);
+        rc =
+            pgcdc_lake_put(w, 3, &t->cols[3], json_object_get(source, "txId"), errstr, errstr_size);
+    for (int i = NMETA; i < t->ncols && rc == 0; i++) {
+        const json_t *v = json_object_get(t->roles[i] == 'r' ? image : old, t->cols[i].field);
+        rc = pgcdc_lake_put(w, i, &t->cols[i], v, errstr, errstr_size);
+    }
+    if (rc == 0)
+        rc = pgcdc_pq_writer_end_row(w, errstr, errstr_size);
     return rc;
 }
 
@@ -850,13 +839,8 @@ static int jsonl_record(lake_sink *ls, const pgcdc_record *r, const json_t *payl
         return -1;
     if (already_done(t, r))
         return 0;
-    const json_t *source = json_object_get(payload, "source");
-    const json_t *ts = json_object_get(source, "ts_us");
-    int64_t us = ts ? (int64_t)json_integer_value(ts)
-                    : (int64_t)json_integer_value(json_object_get(source, "ts_ms")) * 1000;
-    if (!source) /* heartbeats, transaction boundaries: their own time */
-        us = (int64_t)json_integer_value(json_object_get(payload, "ts_ms")) * 1000;
     char date[11];
+    int64_t us = commit_us(payload);
     date_of(us, date);
     if (t->up && strcmp(t->date, date) && file_stage(ls, t, errstr, errstr_size) != 0)
         return -1;
@@ -917,17 +901,14 @@ static int lake_record(lake_sink *ls, const pgcdc_record *r, char *errstr, size_
         snprintf(errstr, errstr_size, "lake: %s: %s", t->dir, err);
         goto out;
     }
-    const json_t *source = json_object_get(payload, "source");
-    const json_t *ts = json_object_get(source, "ts_us");
-    int64_t us = ts ? (int64_t)json_integer_value(ts)
-                    : (int64_t)json_integer_value(json_object_get(source, "ts_ms")) * 1000;
     char date[11];
+    int64_t us = commit_us(payload);
     date_of(us, date);
     if (t->up && strcmp(t->date, date) && file_stage(ls, t, errstr, errstr_size) != 0)
         goto out;
     if (!t->up && file_open(ls, t, date, r->pos.commit_lsn, r->pos.index, errstr, errstr_size) != 0)
         goto out;
-    if (put_row(t, r, payload, err, sizeof(err)) != 0) {
+    if (put_row(t, r, payload, us, err, sizeof(err)) != 0) {
         snprintf(errstr, errstr_size, "lake: %s: %s", t->dir, err);
         goto out;
     }
@@ -954,8 +935,8 @@ static void *compactor_main(void *arg)
     if (!store)
         pgcdc_log_error("lake", "silver compactor: %s", err);
     const pgcdc_config *cfg = ls->cfg;
-    pgcdc_silver_opts opts = {cfg->lake_silver_buckets, (size_t)cfg->lake_silver_memory, ls->codec,
-                              cfg->data_dir ? cfg->data_dir : "."};
+    pgcdc_silver_opts opts;
+    pgcdc_silver_opts_from_config(&opts, cfg);
     pthread_mutex_lock(&ls->lock);
     while (!ls->stop && store) {
         struct timespec ts;
@@ -1032,9 +1013,7 @@ static int lake_open(pgcdc_sink *sink, const pgcdc_config *cfg, void **state, ch
     ls->interval_ms = cfg->lake_flush_interval_ms;
     ls->queue_half = (uint64_t)cfg->queue_max_bytes / 2;
     ls->jsonl = cfg->lake_format == PGCDC_LAKE_FORMAT_JSONL;
-    ls->codec = cfg->lake_compression == PGCDC_LAKE_CODEC_ZSTD     ? PGCDC_PQ_ZSTD
-                : cfg->lake_compression == PGCDC_LAKE_CODEC_SNAPPY ? PGCDC_PQ_SNAPPY
-                                                                   : PGCDC_PQ_UNCOMPRESSED;
+    ls->codec = pgcdc_lake_codec(cfg);
     ls->store = pgcdc_lake_store_open(cfg, errstr, errstr_size);
     if (!ls->store) {
         free(ls);

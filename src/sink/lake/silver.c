@@ -398,7 +398,9 @@ static int order_before(uint64_t c1, uint64_t l1, uint64_t c2, uint64_t l2)
     return c1 < c2 || (c1 == c2 && l1 < l2);
 }
 
-/* One change: [u32 length][u32 key length][key][u64 hash][u8 op][datums]. */
+/* One change: [u32 length][u32 key length][key][u64 hash][u64 commit LSN]
+ * [u64 LSN][u8 op][datums]; the order fields are in the header so that
+ * merging compares changes without decoding their rows. */
 static int spill_change(silver *s, const pgcdc_pq_datum *row, char op)
 {
     uint64_t commit = u64_of(&row[s->nrow]), lsn = u64_of(&row[s->nrow + 1]);
@@ -419,6 +421,8 @@ static int spill_change(silver *s, const pgcdc_pq_datum *row, char op)
     put_u32(rec, (uint32_t)s->key.len);
     pgcdc_buf_append(rec, s->key.data, s->key.len);
     put_u64(rec, h);
+    put_u64(rec, commit);
+    put_u64(rec, lsn);
     pgcdc_buf_putc(rec, op);
     for (int c = 0; c < s->ncols; c++)
         put_datum(rec, &s->cols[c].pq, &row[c]);
@@ -526,11 +530,23 @@ static const char *rec_key(const char *rec, uint32_t *klen)
     return rec + 8;
 }
 
+/* The header after the key: hash, commit LSN, LSN, op. */
+#define REC_AFTER_KEY 25
+
+static void rec_order(const char *rec, uint64_t *hash, uint64_t *commit, uint64_t *lsn)
+{
+    uint32_t klen;
+    const char *p = rec_key(rec, &klen) + klen;
+    memcpy(hash, p, 8);
+    memcpy(commit, p + 8, 8);
+    memcpy(lsn, p + 16, 8);
+}
+
 static char rec_op(const char *rec)
 {
     uint32_t klen;
     const char *k = rec_key(rec, &klen);
-    return k[klen + 8];
+    return k[klen + 24];
 }
 
 static int map_put(change_map *m, const char *rec, uint64_t h, uint64_t commit, uint64_t lsn)
@@ -586,7 +602,7 @@ static int rec_row(silver *s, const char *rec, pgcdc_pq_datum *row)
 {
     uint32_t len, klen;
     memcpy(&len, rec, 4);
-    const char *p = rec_key(rec, &klen) + klen + 9, *end = rec + len;
+    const char *p = rec_key(rec, &klen) + klen + REC_AFTER_KEY, *end = rec + len;
     for (int c = 0; c < s->ncols; c++)
         if (!(p = get_datum(p, end, &s->cols[c].pq, &row[c])))
             return fail(s, "a spill record is damaged");
@@ -652,7 +668,7 @@ static int load_part(silver *s, int fd, uint64_t size, int k, int j, pgcdc_buf *
         while (have - pos >= 4) {
             uint32_t len, klen;
             memcpy(&len, chunk.data + pos, 4);
-            if (len < 17 || have - pos < len)
+            if (len < 8 + REC_AFTER_KEY || have - pos < len)
                 break;
             const char *rec = chunk.data + pos;
             uint64_t h;
@@ -709,14 +725,12 @@ static int merge_bucket(silver *s, int b, const bucket_files *bf, out_file *o)
         if (s->spill_fd[b] >= 0)
             rc = load_part(s, s->spill_fd[b], size, k, j, &part);
         for (size_t pos = 0; rc == 0 && pos < part.len;) {
-            uint32_t len, klen;
+            uint32_t len;
             const char *rec = part.data + pos;
             memcpy(&len, rec, 4);
-            uint64_t h;
-            memcpy(&h, rec_key(rec, &klen) + klen, 8);
-            if (rec_row(s, rec, row) != 0)
-                rc = -1;
-            else if (map_put(&m, rec, h, u64_of(&row[s->nrow]), u64_of(&row[s->nrow + 1])) != 0)
+            uint64_t h, commit, lsn;
+            rec_order(rec, &h, &commit, &lsn);
+            if (map_put(&m, rec, h, commit, lsn) != 0)
                 rc = fail(s, "out of memory");
             pos += len;
         }
@@ -764,9 +778,11 @@ static int merge_bucket(silver *s, int b, const bucket_files *bf, out_file *o)
 
 /* ---------- the compaction ---------- */
 
-static const char *codec_ext(pgcdc_pq_codec c)
+const char *pgcdc_lake_parquet_ext(pgcdc_pq_codec c)
 {
-    return c == PGCDC_PQ_SNAPPY ? ".snappy" : c == PGCDC_PQ_ZSTD ? ".zstd" : "";
+    return c == PGCDC_PQ_SNAPPY ? ".snappy.parquet"
+           : c == PGCDC_PQ_ZSTD ? ".zstd.parquet"
+                                : ".parquet";
 }
 
 static int out_open(silver *s, int b, out_file *o)
@@ -775,7 +791,7 @@ static int out_open(silver *s, int b, out_file *o)
     o->store = s->store;
     char id[37], key[2048], err[1024];
     pgcdc_delta_new_id(id);
-    snprintf(o->rel, sizeof(o->rel), "b%04d-%s%s.parquet", b, id, codec_ext(s->opts->codec));
+    snprintf(o->rel, sizeof(o->rel), "b%04d-%s%s", b, id, pgcdc_lake_parquet_ext(s->opts->codec));
     snprintf(key, sizeof(key), "%s/%s", s->silver_dir, o->rel);
     pgcdc_pq_column *pq = malloc((size_t)s->ncols * sizeof(*pq));
     if (!pq)
@@ -818,48 +834,23 @@ static int out_finish(silver *s, out_file *o, int64_t *size)
     return rc == 0 ? 0 : fail(s, "%s", err);
 }
 
-typedef struct orphans {
-    silver *s;
-    char **keys;
-    size_t n;
-} orphans;
-
-static int orphan_cb(void *ctx, const char *key, int64_t size, int64_t mtime_ms)
+/* A silver file no commit references: left by a compaction that crashed. */
+static int is_orphan(void *ctx, const char *rel)
 {
-    (void)size;
-    (void)mtime_ms;
-    orphans *o = ctx;
-    const char *rel = key + strlen(o->s->silver_dir) + 1;
-    if (strchr(rel, '/') || !strstr(rel, ".parquet") ||
-        pgcdc_delta_state_file(&o->s->silver.state, rel))
-        return 0;
-    char **n = realloc(o->keys, (o->n + 1) * sizeof(*n));
-    if (!n || !(n[o->n] = strdup(key))) {
-        if (n)
-            o->keys = n;
-        return -1;
-    }
-    o->keys = n;
-    o->n++;
-    return 0;
+    silver *s = ctx;
+    return !strchr(rel, '/') && strstr(rel, ".parquet") &&
+           !pgcdc_delta_state_file(&s->silver.state, rel);
 }
 
-/* Silver files no commit references: left by a compaction that crashed. */
 static int remove_orphans(silver *s)
 {
-    orphans o = {s, NULL, 0};
     char prefix[1100], err[1024];
     snprintf(prefix, sizeof(prefix), "%s/", s->silver_dir);
-    int rc = s->store->type->list(s->store, prefix, orphan_cb, &o, err, sizeof(err));
-    if (rc != 0)
-        rc = fail(s, "%s", rc < 0 ? err : "out of memory");
-    for (size_t i = 0; i < o.n; i++) {
-        if (rc == 0 && s->store->type->remove(s->store, o.keys[i], err, sizeof(err)) != 0)
-            rc = fail(s, "%s", err);
-        free(o.keys[i]);
-    }
-    free(o.keys);
-    return rc;
+    if (pgcdc_lake_store_remove_if(s->store, prefix, is_orphan, s,
+                                   "written by a compaction that never committed", err,
+                                   sizeof(err)) != 0)
+        return fail(s, "%s", err);
+    return 0;
 }
 
 static int buckets_of(silver *s)
@@ -1078,4 +1069,24 @@ int pgcdc_silver_compact_all(pgcdc_lake_store *store, const pgcdc_silver_opts *o
         return -1;
     }
     return a.failed ? -1 : 0;
+}
+
+pgcdc_pq_codec pgcdc_lake_codec(const pgcdc_config *cfg)
+{
+    switch (cfg->lake_compression) {
+    case PGCDC_LAKE_CODEC_ZSTD:
+        return PGCDC_PQ_ZSTD;
+    case PGCDC_LAKE_CODEC_SNAPPY:
+        return PGCDC_PQ_SNAPPY;
+    default:
+        return PGCDC_PQ_UNCOMPRESSED;
+    }
+}
+
+void pgcdc_silver_opts_from_config(pgcdc_silver_opts *opts, const pgcdc_config *cfg)
+{
+    opts->buckets = cfg->lake_silver_buckets;
+    opts->memory_bytes = (size_t)cfg->lake_silver_memory;
+    opts->codec = pgcdc_lake_codec(cfg);
+    opts->spool_dir = cfg->data_dir ? cfg->data_dir : ".";
 }

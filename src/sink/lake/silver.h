@@ -41,6 +41,15 @@ typedef struct pgcdc_silver_stats {
     int buckets_rewritten;
 } pgcdc_silver_stats;
 
+/* The Parquet codec lake.parquet.compression names. */
+pgcdc_pq_codec pgcdc_lake_codec(const pgcdc_config *cfg);
+
+/* The file name ending of Parquet files in codec c (".snappy.parquet"). */
+const char *pgcdc_lake_parquet_ext(pgcdc_pq_codec c);
+
+/* Compaction options from the lake.* keys (spill files in data.dir). */
+void pgcdc_silver_opts_from_config(pgcdc_silver_opts *opts, const pgcdc_config *cfg);
+
 /*
  * Brings silver/<topic> up to date with bronze/<topic> on store. Returns 0
  * (with *stats), or -1 with errstr naming the table. Uses the store from

@@ -80,6 +80,16 @@ pgcdc_lake_store *pgcdc_lake_store_local_open(const char *dir, char *errstr, siz
 pgcdc_lake_store *pgcdc_lake_store_s3_open(const pgcdc_s3_config *cfg, const char *root,
                                            const char *spool_dir, char *errstr, size_t errstr_size);
 
+/*
+ * Deletes every key under prefix for which doomed(ctx, rel) is true, rel
+ * being the key after the prefix: the whole listing is taken first, then
+ * the keys are deleted, each logged with `why`. Returns 0, or -1 with
+ * errstr.
+ */
+int pgcdc_lake_store_remove_if(pgcdc_lake_store *s, const char *prefix,
+                               int (*doomed)(void *ctx, const char *rel), void *ctx,
+                               const char *why, char *errstr, size_t errstr_size);
+
 /* The store lake.root names (see store_open.c); NULL with errstr. */
 pgcdc_lake_store *pgcdc_lake_store_open(const pgcdc_config *cfg, char *errstr, size_t errstr_size);
 

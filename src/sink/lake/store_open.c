@@ -1,12 +1,13 @@
 /*
- * store_open.c - the lake store a configuration names: lake.root is a
- * local directory or an s3:// URL (with the lake.s3.* keys and the AWS_*
- * environment variables).
+ * store_open.c - the lake store a configuration names (lake.root is a
+ * local directory or an s3:// URL, with the lake.s3.* keys and the AWS_*
+ * environment variables), and what the stores share above their vtable.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/s3.h"
 #include "sink/lake/store.h"
 
@@ -44,4 +45,50 @@ pgcdc_lake_store *pgcdc_lake_store_open(const pgcdc_config *cfg, char *errstr, s
     free(bucket);
     free(prefix);
     return st;
+}
+
+typedef struct doomed_keys {
+    size_t prefix_len;
+    int (*doomed)(void *ctx, const char *rel);
+    void *ctx;
+    char **keys;
+    size_t n, cap;
+} doomed_keys;
+
+static int collect_doomed(void *ctx, const char *key, int64_t size, int64_t mtime_ms)
+{
+    (void)size;
+    (void)mtime_ms;
+    doomed_keys *d = ctx;
+    if (!d->doomed(d->ctx, key + d->prefix_len))
+        return 0;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        char **n = realloc(d->keys, cap * sizeof(*n));
+        if (!n)
+            return 1; /* stops the listing: out of memory */
+        d->keys = n;
+        d->cap = cap;
+    }
+    d->keys[d->n] = strdup(key);
+    return d->keys[d->n++] ? 0 : 1;
+}
+
+int pgcdc_lake_store_remove_if(pgcdc_lake_store *s, const char *prefix,
+                               int (*doomed)(void *ctx, const char *rel), void *ctx,
+                               const char *why, char *errstr, size_t errstr_size)
+{
+    doomed_keys d = {strlen(prefix), doomed, ctx, NULL, 0, 0};
+    int rc = s->type->list(s, prefix, collect_doomed, &d, errstr, errstr_size);
+    if (rc > 0)
+        snprintf(errstr, errstr_size, "lake: out of memory");
+    for (size_t i = 0; i < d.n; i++) {
+        if (rc == 0) {
+            pgcdc_log_info("lake", "removing %s/%s: %s", s->root, d.keys[i], why);
+            rc = s->type->remove(s, d.keys[i], errstr, errstr_size);
+        }
+        free(d.keys[i]);
+    }
+    free(d.keys);
+    return rc == 0 ? 0 : -1;
 }
